@@ -8,9 +8,31 @@ A channel delivers `Outbound` messages natively or as numbered text. Errors are 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol, runtime_checkable
 
 from bot.messages import Outbound
+
+
+SendKind = Literal["reply", "notification", "broadcast"]
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A channel's verdict on a proactive send before it is tried (Zalo's window and quotas)."""
+
+    allowed: bool
+    status: str = "ok"  # ok | window_closed | quota | defer
+    retry_at: datetime | None = None  # for "defer"/"quota": when it may go
+    reason: str | None = None
+
+
+@runtime_checkable
+class AdmissionPolicy(Protocol):
+    """Optional on a channel: the outbox asks before sending proactive messages."""
+
+    async def admit(self, user_id: str, kind: SendKind, now: datetime) -> Admission: ...
 
 
 @runtime_checkable

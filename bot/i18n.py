@@ -15,6 +15,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import get_timezone
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -88,7 +89,7 @@ class Catalogs:
 
     def datetime(self, value: datetime, locale: str | None, fmt: str = "short") -> str:
         lang = self.normalize_locale(locale)
-        return babel_format_datetime(value, format=fmt, tzinfo=self.timezone, locale=Locale.parse(lang))
+        return babel_format_datetime(value, format=fmt, tzinfo=get_timezone(self.timezone), locale=Locale.parse(lang))
 
     def number(self, value: float, locale: str | None) -> str:
         return format_decimal(value, locale=self.normalize_locale(locale))

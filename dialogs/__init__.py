@@ -1,0 +1,13 @@
+"""Conversation flows. `build_router()` gathers every feature's router for the engine."""
+
+from __future__ import annotations
+
+from bot.router import Router
+
+
+def build_router() -> Router:
+    from dialogs import citizen
+
+    root = Router("root")
+    root.include(citizen.router)
+    return root
