@@ -100,7 +100,7 @@ class AreaInfo:
 
     @property
     def full_name(self) -> str:
-        """"Phường Sài Gòn, Thành phố Hồ Chí Minh" for communes; the name for provinces."""
+        """ "Phường Sài Gòn, Thành phố Hồ Chí Minh" for communes; the name for provinces."""
         return f"{self.name}, {self.parent_name}" if self.parent_name else self.name
 
 
