@@ -24,40 +24,142 @@ _VOWELS = frozenset("aăâeêioôơuưy")
 # Shorthand → full word(s). Keys are lowercase tokens; values keep diacritics.
 SHORTHAND: dict[str, str] = {
     # không
-    "ko": "không", "k": "không", "kh": "không", "kg": "không", "khg": "không", "hok": "không",
-    "hong": "không", "hông": "không", "hổng": "không", "khum": "không", "hem": "không", "kô": "không",
-    "hk": "không", "khôg": "không", "khog": "không", "kok": "không", "ko0": "không",
+    "ko": "không",
+    "k": "không",
+    "kh": "không",
+    "kg": "không",
+    "khg": "không",
+    "hok": "không",
+    "hông": "không",
+    "hổng": "không",
+    "khum": "không",
+    "kô": "không",
+    "hk": "không",
+    "khôg": "không",
+    "khog": "không",
+    "kok": "không",
+    "ko0": "không",
     # được
-    "dc": "được", "đc": "được", "dk": "được", "đk": "được", "dx": "được", "đx": "được", "duoc": "được",
+    "dc": "được",
+    "đc": "được",
+    "dk": "được",
+    "đk": "được",
+    "dx": "được",
+    "đx": "được",
     # gì / vậy / rồi / à
-    "j": "gì", "gi": "gì", "z": "vậy", "v": "vậy", "zậy": "vậy", "dzậy": "vậy", "dị": "vậy", "zị": "vậy",
-    "r": "rồi", "rùi": "rồi", "rùa": "rồi", "gòi": "rồi", "oy": "rồi", "ròi": "rồi",
-    "ak": "à", "ah": "à", "hả": "hả",
+    "j": "gì",
+    "gi": "gì",
+    "z": "vậy",
+    "v": "vậy",
+    "zậy": "vậy",
+    "dzậy": "vậy",
+    "dị": "vậy",
+    "zị": "vậy",
+    "r": "rồi",
+    "rùi": "rồi",
+    "rùa": "rồi",
+    "gòi": "rồi",
+    "oy": "rồi",
+    "ròi": "rồi",
+    "ak": "à",
+    "ah": "à",
     # questions
-    "ntn": "như thế nào", "bn": "bao nhiêu", "bh": "bao giờ", "bjo": "bao giờ", "bgio": "bao giờ",
-    "sao z": "sao vậy",
+    "ntn": "như thế nào",
+    "bn": "bao nhiêu",
+    "bh": "bao giờ",
+    "bjo": "bao giờ",
+    "bgio": "bao giờ",
     # people
-    "ck": "chồng", "vk": "vợ", "mn": "mọi người", "mng": "mọi người", "ng": "người", "ngta": "người ta",
-    "mik": "mình", "mk": "mình", "mh": "mình", "ad": "admin", "e": "em",
+    "ck": "chồng",
+    "vk": "vợ",
+    "mn": "mọi người",
+    "mng": "mọi người",
+    "ng": "người",
+    "ngta": "người ta",
+    "mik": "mình",
+    "mk": "mình",
+    "mh": "mình",
+    "ad": "admin",
+    "e": "em",
     # misc chat words
-    "ms": "mới", "cx": "cũng", "cg": "cũng", "vs": "với", "trc": "trước", "ns": "nói", "lm": "làm",
-    "kq": "kết quả", "hum": "hôm", "hnay": "hôm nay", "hqua": "hôm qua", "nhìu": "nhiều",
-    "wa": "quá", "qá": "quá", "bít": "biết", "bik": "biết", "bjt": "biết", "thik": "thích",
-    "iu": "yêu", "h": "giờ", "nx": "nữa", "nhé": "nhé", "nha": "nhé", "nhen": "nhé", "nghen": "nhé",
-    "nhá": "nhé", "hen": "nhé", "đag": "đang", "dag": "đang", "ckưa": "chưa", "chx": "chưa",
-    "cám": "cảm", "cãm": "cảm", "tks": "thanks", "thks": "thanks", "thx": "thanks", "ty": "thanks",
-    "dth": "dễ thương", "xl": "xin lỗi", "sr": "sorry", "pls": "please", "plz": "please",
-    "oke": "ok", "okie": "ok", "okela": "ok", "oki": "ok", "okay": "ok", "uk": "ừ", "uh": "ừ",
-    "um": "ừ", "ừm": "ừ", "ừa": "ừ", "dạa": "dạ",
+    "ms": "mới",
+    "cx": "cũng",
+    "cg": "cũng",
+    "vs": "với",
+    "trc": "trước",
+    "ns": "nói",
+    "lm": "làm",
+    "kq": "kết quả",
+    "hum": "hôm",
+    "hnay": "hôm nay",
+    "hqua": "hôm qua",
+    "nhìu": "nhiều",
+    "wa": "quá",
+    "qá": "quá",
+    "bít": "biết",
+    "bik": "biết",
+    "bjt": "biết",
+    "thik": "thích",
+    "iu": "yêu",
+    "h": "giờ",
+    "nx": "nữa",
+    "nha": "nhé",
+    "nhen": "nhé",
+    "nghen": "nhé",
+    "nhá": "nhé",
+    "hen": "nhé",
+    "đag": "đang",
+    "dag": "đang",
+    "chx": "chưa",
+    "cám": "cảm",
+    "cãm": "cảm",
+    "tks": "thanks",
+    "thks": "thanks",
+    "thx": "thanks",
+    "ty": "thanks",
+    "dth": "dễ thương",
+    "xl": "xin lỗi",
+    "sr": "sorry",
+    "pls": "please",
+    "plz": "please",
+    "oke": "ok",
+    "okie": "ok",
+    "okela": "ok",
+    "oki": "ok",
+    "okay": "ok",
+    "uk": "ừ",
+    "uh": "ừ",
+    "um": "ừ",
+    "ừm": "ừ",
+    "ừa": "ừ",
     # contacts, places, admin
-    "sđt": "số điện thoại", "sdt": "số điện thoại", "đt": "điện thoại", "dt": "điện thoại",
-    "tp": "thành phố", "tx": "thị xã", "tt": "thị trấn", "ubnd": "ủy ban nhân dân",
-    "ub": "ủy ban", "cq": "cơ quan", "cqcn": "cơ quan chức năng", "cb": "cán bộ", "cbcc": "cán bộ",
-    "hcm": "hồ chí minh", "tphcm": "thành phố hồ chí minh", "hn": "hà nội", "sg": "sài gòn",
-    "đn": "đà nẵng", "gt": "giao thông", "csgt": "cảnh sát giao thông", "ca": "công an",
-    "đ": "đường", "tdp": "tổ dân phố", "hs": "hồ sơ", "gplx": "giấy phép lái xe",
-    "cccd": "căn cước công dân", "cmnd": "chứng minh nhân dân", "bhyt": "bảo hiểm y tế",
-    "bhxh": "bảo hiểm xã hội", "sđ": "sổ đỏ",
+    "sđt": "số điện thoại",
+    "sdt": "số điện thoại",
+    "đt": "điện thoại",
+    "dt": "điện thoại",
+    "tp": "thành phố",
+    "tx": "thị xã",
+    "tt": "thị trấn",
+    "ubnd": "ủy ban nhân dân",
+    "ub": "ủy ban",
+    "cq": "cơ quan",
+    "cqcn": "cơ quan chức năng",
+    "cb": "cán bộ",
+    "cbcc": "cán bộ",
+    "hcm": "hồ chí minh",
+    "tphcm": "thành phố hồ chí minh",
+    "hn": "hà nội",
+    "sg": "sài gòn",
+    "đn": "đà nẵng",
+    "csgt": "cảnh sát giao thông",
+    "đ": "đường",
+    "tdp": "tổ dân phố",
+    "gplx": "giấy phép lái xe",
+    "cccd": "căn cước công dân",
+    "cmnd": "chứng minh nhân dân",
+    "bhyt": "bảo hiểm y tế",
+    "bhxh": "bảo hiểm xã hội",
+    "sđ": "sổ đỏ",
 }
 
 _SHORTHAND_RE = re.compile(r"\w+", re.UNICODE)
@@ -81,20 +183,14 @@ class Aligned:
     lower: str
     ascii: str
     origin: tuple[int, ...]
+    original_length: int
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span in the aligned text back to the original text."""
         if start >= len(self.origin):
-            return len(self.origin), len(self.origin)
-        o_start = self.origin[start]
-        o_end = self.origin[end] if end < len(self.origin) else self._orig_len
-        return o_start, o_end
-
-    @property
-    def _orig_len(self) -> int:
-        return self._original_length
-
-    _original_length: int = 0
+            return self.original_length, self.original_length
+        o_end = self.origin[end] if end < len(self.origin) else self.original_length
+        return self.origin[start], o_end
 
 
 def strip_diacritics(text: str) -> str:
@@ -127,7 +223,7 @@ def _move_tone(syllable: str) -> str:
     bare = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
     low = strip_diacritics(bare.lower())
     m = re.fullmatch(r"([^aeiouy]*)(oa|oe|uy)", low)
-    if not m or m.group(1).endswith("q") or m.group(1) == "g" and low.startswith("gi"):
+    if not m or m.group(1).endswith("q") or (m.group(1) == "g" and low.startswith("gi")):
         return syllable
     idx = len(m.group(1))  # first vowel of the pair carries the tone
     target = unicodedata.normalize("NFD", bare[idx]) + tone
@@ -165,9 +261,9 @@ def aligned(text: str) -> Aligned:
     """Lowercase NFC text with unified tones, plus its diacritic-free twin, both index-aligned."""
     nfc, origin = _nfc_with_origin(text)
     lower = unify_tones(_lower_same_length(nfc))
-    result = Aligned(lower=lower, ascii=strip_diacritics(lower), origin=tuple(origin))
-    object.__setattr__(result, "_original_length", len(text))
-    return result
+    return Aligned(
+        lower=lower, ascii=strip_diacritics(lower), origin=tuple(origin), original_length=len(text)
+    )
 
 
 def squash_repeats(text: str) -> str:

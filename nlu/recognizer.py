@@ -1,0 +1,99 @@
+"""Text classifiers: TF-IDF char n-grams (accented and diacritic-free) + word n-grams + logistic regression.
+
+Char n-grams survive typos, missing diacritics and stretched words; word n-grams catch the rest.
+Each training example is learned twice, as written and with diacritics stripped, so "phan anh duong
+ngap" scores like "phản ánh đường ngập". Inputs are `Normalized.folded` strings (see normalize.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from nlu.normalize import normalize, strip_diacritics
+
+# Bump when features or model change: part of the stale-model fingerprint.
+MODEL_VERSION = "1"
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def build_pipeline(c: float = 20.0) -> Pipeline:
+    """Features on the folded text: char 1–5 (accents kept), char 2–5 and words 1–2 without accents."""
+    features = FeatureUnion(
+        [
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(1, 5), preprocessor=_identity, sublinear_tf=True
+                ),
+            ),
+            (
+                "char_ascii",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), preprocessor=strip_diacritics, sublinear_tf=True
+                ),
+            ),
+            (
+                "word_ascii",
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=(1, 2),
+                    preprocessor=strip_diacritics,
+                    token_pattern=r"(?u)\b\w+\b",
+                    sublinear_tf=True,
+                ),
+            ),
+        ]
+    )
+    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    return Pipeline([("features", features), ("clf", model)])
+
+
+def augment(texts: Sequence[str], labels: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Folded examples plus their diacritic-free twins (deduplicated per label)."""
+    seen: set[tuple[str, str]] = set()
+    out_x: list[str] = []
+    out_y: list[str] = []
+    for text, label in zip(texts, labels, strict=True):
+        folded = normalize(text).folded
+        for variant in (folded, strip_diacritics(folded)):
+            if variant and (variant, label) not in seen:
+                seen.add((variant, label))
+                out_x.append(variant)
+                out_y.append(label)
+    return out_x, out_y
+
+
+@dataclass
+class TextClassifier:
+    """A fitted pipeline and its labels; `rank()` gives (label, probability) best first."""
+
+    pipeline: Pipeline
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], labels: Sequence[str], c: float = 20.0) -> TextClassifier:
+        x, y = augment(texts, labels)
+        pipeline = build_pipeline(c)
+        pipeline.fit(x, y)
+        return cls(pipeline)
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(c) for c in self.pipeline.classes_]
+
+    def rank(self, folded: str) -> list[tuple[str, float]]:
+        probs = self.pipeline.predict_proba([folded])[0]
+        order = np.argsort(probs)[::-1]
+        classes = self.pipeline.classes_
+        return [(str(classes[i]), float(probs[i])) for i in order]
+
+    def predict(self, folded_texts: Sequence[str]) -> list[str]:
+        return [str(p) for p in self.pipeline.predict(list(folded_texts))]
