@@ -95,6 +95,16 @@ async def downgrade(url: str, revision: str) -> None:
         await engine.dispose()
 
 
+async def stamp(url: str, revision: str = "head") -> None:
+    """Record `revision` as applied without running it (for a schema made by `create_all`)."""
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_run, alembic_config(url), "stamp", revision)
+    finally:
+        await engine.dispose()
+
+
 async def current_revision(url: str) -> str | None:
     engine = make_engine(url)
     try:
