@@ -14,7 +14,6 @@ from typing import Literal, Protocol, runtime_checkable
 
 from bot.messages import Outbound
 
-
 SendKind = Literal["reply", "notification", "broadcast"]
 
 

@@ -55,7 +55,8 @@ class Engine:
         locale = ctx.i18n.normalize_locale(session.locale or citizen.locale or inbound.locale_hint)
         session.citizen_id = citizen.id
         text, truncated = textinput.clean(inbound.text, ctx.settings.max_text_chars)
-        turn = Turn(ctx, inbound, session, citizen, locale, text=text, payload=inbound.payload)
+        turn = Turn(ctx, inbound, session, citizen, locale, text=text, payload=inbound.payload,
+                    menu_items=self.router.menu_items, intents=self.router.intents)
         if truncated:
             turn.say("engine.truncated", limit=ctx.settings.max_text_chars)
 

@@ -33,6 +33,7 @@ class Router:
         self.intents: dict[str, Handler] = {}
         self.idle: Handler | None = None
         self.expired: ExpiredHandler | None = None
+        self.menu_items: list[tuple[int, str, str]] = []  # (order, label key, payload)
 
     # --- registration ----------------------------------------------------------------
     def on_payload(self, prefix: str, *, anytime: bool = False) -> Callable[[Handler], Handler]:
@@ -91,7 +92,12 @@ class Router:
         self.expired = handler
         return handler
 
+    def menu_item(self, order: int, label_key: str, payload: str) -> None:
+        """Offer a feature on the citizen main menu (lower order = higher up)."""
+        self.menu_items.append((order, label_key, payload))
+
     def include(self, other: Router) -> None:
+        self.menu_items = sorted(self.menu_items + other.menu_items)
         self.payloads.extend(other.payloads)
         self.commands.update(other.commands)
         self.states.update(other.states)

@@ -6,7 +6,7 @@ store through `turn.store`, and add replies with `say`/`ask`. Replies are return
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.messages import Button, Inbound, Outbound
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 class Turn:
     def __init__(self, ctx: AppContext, inbound: Inbound, session: Session, citizen: CitizenInfo,
-                 locale: str, *, text: str = "", payload: str | None = None) -> None:
+                 locale: str, *, text: str = "", payload: str | None = None,
+                 menu_items: Sequence[tuple[int, str, str]] = (),
+                 intents: Mapping[str, Callable[[Turn], Awaitable[None]]] | None = None) -> None:
         self.ctx = ctx
         self.inbound = inbound
         self.session = session
@@ -32,6 +34,8 @@ class Turn:
         self.payload = payload
         self.args: list[str] = []  # payload tail after the matched prefix, or command arguments
         self.replies: list[Outbound] = []
+        self.menu_items = list(menu_items)  # (order, label key, payload) for the main menu
+        self.intents = intents or {}  # intent name → handler, for free text outside dialogs
         self.extra: dict[str, Any] = {}  # per-turn scratch shared between middlewares and handlers
 
     # --- dependencies ----------------------------------------------------------------
