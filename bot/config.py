@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     zalo_signature_max_age_seconds: int = 600
     zalo_rate_per_second: float = 60.0
     zalo_broadcasts_per_month: int = 4
+    zalo_paid_notifications: bool = True  # send notifications 48 h–7 days after contact (paid)
+    zalo_paid_broadcasts: bool = False  # the same for broadcasts
 
     # NLU
     rasa_url: str | None = None
