@@ -76,27 +76,18 @@ async def build_nlu(settings: Settings) -> NLU | None:
             return None
         return RasaHttpNLU(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
     try:
-        from nlu import EmbeddedNLU  # type: ignore[attr-defined]
+        from nlu.embedded import EmbeddedNLU
     except ImportError:
-        log.warning("embedded NLU not available; running without free-text understanding")
+        log.exception("embedded NLU not available; running without free-text understanding")
         return None
     try:
-        return await asyncio.to_thread(_load_or_train, EmbeddedNLU, settings)
+        # Trains on first start (or when the training data changed): seconds, so off the loop.
+        return await asyncio.to_thread(
+            EmbeddedNLU.load, settings.nlu_model_dir, threshold=settings.nlu_fallback_threshold
+        )
     except Exception:
         log.exception("embedded NLU failed to load; running without it")
         return None
-
-
-def _load_or_train(embedded: Any, settings: Settings) -> Any:
-    model_dir = settings.nlu_model_dir
-    try:
-        return embedded.load(model_dir)
-    except FileNotFoundError:
-        log.info("no NLU model in %s; training one (first start)", model_dir)
-    from nlu.train import train  # type: ignore[import-not-found]
-
-    train(model_dir=model_dir)
-    return embedded.load(model_dir)
 
 
 async def build_context(

@@ -95,12 +95,13 @@ def _setup_nlu_route(app: web.Application, ctx: AppContext) -> None:
         rasa_http.add_routes(app, ctx.nlu)
 
 
-def _setup_channels(app: web.Application, ctx: AppContext, engine: Engine) -> list[str]:
+def _setup_channels(app: web.Application, ctx: AppContext, engine: Engine, *,
+                    telegram_polling: bool = False) -> list[str]:
     """Mount Telegram/Zalo when their settings are present; returns the names mounted."""
     mounted = []
-    for name, module, setup in (
-        ("telegram", "integrations.telegram", "setup_telegram"),
-        ("zalo", "integrations.zalo", "setup_zalo"),
+    for name, module, setup, options in (
+        ("telegram", "integrations.telegram", "setup_telegram", {"polling": telegram_polling}),
+        ("zalo", "integrations.zalo", "setup_zalo", {}),
     ):
         if not ctx.settings.channel_enabled(name):
             continue
@@ -108,7 +109,7 @@ def _setup_channels(app: web.Application, ctx: AppContext, engine: Engine) -> li
         if integration is None or not hasattr(integration, setup):
             log.warning("%s is configured but %s.%s is missing", name, module, setup)
             continue
-        getattr(integration, setup)(app, ctx, engine)
+        getattr(integration, setup)(app, ctx, engine, **options)
         mounted.append(name)
     return mounted
 
@@ -147,8 +148,8 @@ def background_workers(ctx: AppContext, engine: Engine) -> list[CleanupCtx]:
 # --- the application -----------------------------------------------------------------------
 
 
-async def create_app(settings: Settings, *, ctx: AppContext | None = None,
-                     workers: bool = True) -> web.Application:
+async def create_app(settings: Settings, *, ctx: AppContext | None = None, workers: bool = True,
+                     telegram_polling: bool = False) -> web.Application:
     """The full application. A `ctx` passed in stays owned by the caller; one built here is
     closed when the app shuts down."""
     from integrations.webchat import setup_webchat
@@ -167,7 +168,7 @@ async def create_app(settings: Settings, *, ctx: AppContext | None = None,
     app.router.add_get("/metrics", metrics_view)
     setup_webchat(app, ctx, engine)
     _setup_nlu_route(app, ctx)
-    mounted = _setup_channels(app, ctx, engine)
+    mounted = _setup_channels(app, ctx, engine, telegram_polling=telegram_polling)
     log.info("channels mounted: web%s", "".join(f", {m}" for m in mounted))
 
     if workers:
@@ -185,9 +186,9 @@ def _closer(ctx: AppContext) -> Callable[[web.Application], Awaitable[None]]:
     return close
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, *, telegram_polling: bool = False) -> None:
     """Serve until SIGINT/SIGTERM; aiohttp then runs shutdown and cleanup (closing the context)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     log.info("serving on http://%s:%d", settings.host, settings.port)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None,
-                shutdown_timeout=10.0)
+    web.run_app(create_app(settings, telegram_polling=telegram_polling), host=settings.host,
+                port=settings.port, print=None, shutdown_timeout=10.0)
