@@ -162,9 +162,10 @@ async def _intent(turn: Turn) -> tuple[str | None, float]:
         log.exception("nlu parse failed")
         return None, 0.0
     turn.extra["nlu"] = result
-    if result.intent.confidence < turn.settings.nlu_fallback_threshold:
-        return None, result.intent.confidence
-    return result.intent.name, result.intent.confidence
+    confidence = float(result.intent["confidence"])
+    if confidence < turn.settings.nlu_fallback_threshold:
+        return None, confidence
+    return result.intent["name"], confidence
 
 
 @router.on_intent("greet")
@@ -191,8 +192,9 @@ async def help_intent(turn: Turn) -> None:
 @router.on_intent("file_feedback")
 async def file_feedback(turn: Turn) -> None:
     result = turn.extra.get("nlu")
-    category = getattr(getattr(result, "category", None), "name", None)
-    confidence = getattr(getattr(result, "category", None), "confidence", 0.0)
+    guess = result.category if result is not None else None
+    category = guess["name"] if guess else None
+    confidence = float(guess["confidence"]) if guess else 0.0
     turn.session.data["report"] = {"media": [], "description": turn.text}
     if category and category != "other" and confidence >= turn.settings.nlu_fallback_threshold:
         if not turn.citizen.has_consent:

@@ -205,9 +205,9 @@ async def _guess_category(turn: Turn, text: str) -> str | None:
         log.exception("nlu failed while guessing a category")
         return None
     category = result.category
-    if category is None or category.name not in CATEGORIES:
+    if category is None or category["name"] not in CATEGORIES:
         return None
-    return category.name if category.confidence >= turn.settings.nlu_fallback_threshold else None
+    return category["name"] if category["confidence"] >= turn.settings.nlu_fallback_threshold else None
 
 
 @router.on_state("report:desc")
