@@ -134,9 +134,7 @@ def main() -> None:
     rows = read_units(_dataset_path())
     write_yaml(lookup_names(rows), YAML_OUT)
     write_tsv(rows, TSV_OUT)
-    print(
-        f"{len(rows)} units → {YAML_OUT.relative_to(NLU_DIR.parent)}, {TSV_OUT.relative_to(NLU_DIR.parent)}"
-    )
+    print(f"{len(rows)} units → {YAML_OUT.relative_to(NLU_DIR.parent)}, {TSV_OUT.relative_to(NLU_DIR.parent)}")
 
 
 if __name__ == "__main__":

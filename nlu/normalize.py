@@ -183,7 +183,11 @@ class Aligned:
     lower: str
     ascii: str
     origin: tuple[int, ...]
-    original_length: int
+    original: str
+
+    @property
+    def original_length(self) -> int:
+        return len(self.original)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span in the aligned text back to the original text."""
@@ -261,9 +265,7 @@ def aligned(text: str) -> Aligned:
     """Lowercase NFC text with unified tones, plus its diacritic-free twin, both index-aligned."""
     nfc, origin = _nfc_with_origin(text)
     lower = unify_tones(_lower_same_length(nfc))
-    return Aligned(
-        lower=lower, ascii=strip_diacritics(lower), origin=tuple(origin), original_length=len(text)
-    )
+    return Aligned(lower=lower, ascii=strip_diacritics(lower), origin=tuple(origin), original=text)
 
 
 def squash_repeats(text: str) -> str:

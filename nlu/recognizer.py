@@ -18,7 +18,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from nlu.normalize import normalize, strip_diacritics
 
 # Bump when features or model change: part of the stale-model fingerprint.
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"
 
 
 def _identity(text: str) -> str:
@@ -31,9 +31,7 @@ def build_pipeline(c: float = 20.0) -> Pipeline:
         [
             (
                 "char",
-                TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(1, 5), preprocessor=_identity, sublinear_tf=True
-                ),
+                TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5), preprocessor=_identity, sublinear_tf=True),
             ),
             (
                 "char_ascii",
