@@ -114,9 +114,7 @@ class EmbeddedNLU:
 
     def _category(self, folded: str, is_feedback: bool) -> Score | None:
         name, confidence = self.models.categories.rank(folded)[0]
-        looks_like_problem = is_feedback or (
-            confidence >= self.category_threshold and len(_WORDS.findall(folded)) >= 4
-        )
+        looks_like_problem = is_feedback or (confidence >= self.category_threshold and len(_WORDS.findall(folded)) >= 4)
         return _score(name, confidence) if looks_like_problem else None
 
 
