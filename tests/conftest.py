@@ -11,6 +11,8 @@
                  not create one); every table but `areas` and `alembic_version` is truncated
                  (RESTART IDENTITY CASCADE) before each test.
 - `store`      an open `bot.store.Store` on `db_url` (media under `tmp_path/"media"`), closed after.
+- `empty_db_url` parametrized `sqlite` | `postgres`: a brand-new empty database (no tables at
+               all), dropped after the test; for migration and `db upgrade` tests.
 - `redis_url`  `TIENGDAN_TEST_REDIS_URL` (same skip/fail rule), its db flushed before and after.
 
 Migrations themselves are tested against fresh databases in tests/store/test_migrations.py.
@@ -175,6 +177,27 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     db: PgDatabase = request.getfixturevalue("pg_database")
     asyncio.run(truncate(db))
     return db.url
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A brand-new database without any table."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    base_url = require_env("TIENGDAN_TEST_DATABASE_URL")
+    parsed = make_url(base_url)
+    name = f"{parsed.database or 'tiengdan_test'}_{os.getpid()}_empty"
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    if not (asyncio.run(_admin(base_url, drop)) and asyncio.run(_admin(base_url, f'CREATE DATABASE "{name}"'))):
+        pytest.skip("may not create a scratch PostgreSQL database here")
+    yield parsed.set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_admin(base_url, drop))
 
 
 @pytest.fixture

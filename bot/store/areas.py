@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,20 +29,22 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 
-# Words people put before a name: "xã", "phường", "thị trấn", "tỉnh", "thành phố", "tp.", "p.", "x."
-_PREFIXES = (
-    ("thanh", "pho"),
-    ("thi", "tran"),
-    ("thi", "xa"),
-    ("dac", "khu"),
-    ("tinh",),
-    ("phuong",),
-    ("xa",),
-    ("tp",),
-    ("p",),
-    ("x",),
-    ("tt",),
+# Words people put before a name ("xã", "phường", "thị trấn", "tỉnh", "thành phố", "tp.", "p.", "x.")
+# and the level each one suggests.
+_PREFIXES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("thanh", "pho"), "province"),
+    (("thi", "tran"), "commune"),
+    (("thi", "xa"), "commune"),
+    (("dac", "khu"), "commune"),
+    (("tinh",), "province"),
+    (("tp",), "province"),
+    (("phuong",), "commune"),
+    (("xa",), "commune"),
+    (("p",), "commune"),
+    (("x",), "commune"),
+    (("tt",), "commune"),
 )
+_OTHER_LEVEL_WEIGHT = 0.95  # "tỉnh Thanh Hóa" prefers the province over "xã Thạnh Hóa"
 # Everyday names beyond the package's own aliases.
 _EXTRA_PROVINCE_ALIASES = {"79": ("tphcm", "sai gon", "saigon", "sg"), "01": ("tphn",), "48": ("tpdn",)}
 _LEGACY_WEIGHT = 0.92  # an old name matches a little less than a current one
@@ -51,15 +54,22 @@ _BATCH = 500
 
 def strip_prefixes(tokens: list[str]) -> list[str]:
     """Drop leading kind words ("phuong", "thanh pho", "tp"…) but never the whole name."""
+    return _strip(tokens)[0]
+
+
+def _strip(tokens: list[str]) -> tuple[list[str], str | None]:
+    """The tokens without leading kind words, and the level the first such word suggests."""
+    hint: str | None = None
     changed = True
     while changed:
         changed = False
-        for prefix in _PREFIXES:
+        for prefix, level in _PREFIXES:
             n = len(prefix)
             if len(tokens) > n and tuple(tokens[:n]) == prefix:
                 tokens = tokens[n:]
+                hint = hint or level
                 changed = True
-    return tokens
+    return tokens, hint
 
 
 def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -261,6 +271,7 @@ class AreaRepo(Repo):
         """
         index = await self._idx()
         query, hinted = self._split_province(index, text, level)
+        level_hint = _strip(ascii_key(text.split(",")[0]).split())[1]
         if not query:
             return []
         scope = province_id if province_id is not None else hinted
@@ -281,9 +292,19 @@ class AreaRepo(Repo):
             if allowed is not None and area_id not in allowed:
                 continue
             value = score * weight / 100
+            if level is None and level_hint is not None and area.level != level_hint:
+                value *= _OTHER_LEVEL_WEIGHT
             if value >= min_score and value > best.get(area_id, 0.0):
                 best[area_id] = value
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1], len(index.by_id[kv[0]].name), kv[0]))
+        typed = unicodedata.normalize("NFC", text.lower())
+
+        def rank(item: tuple[int, float]) -> tuple[float, bool, int, int]:
+            area = index.by_id[item[0]]
+            # equal scores: the name spelled exactly as typed, with its diacritics, comes first
+            spelled = unicodedata.normalize("NFC", area.short_name.lower()) in typed
+            return (-item[1], not spelled, len(area.name), area.id)
+
+        ranked = sorted(best.items(), key=rank)
         return [(index.by_id[area_id], round(score, 4)) for area_id, score in ranked[:limit]]
 
     @staticmethod

@@ -125,9 +125,7 @@ def _ensure(connection: Connection, cfg: Config) -> str:
         # Made by create_all() or an old tool: adopt it only if it already matches the models.
         diff = schema_diff(connection)
         if diff:
-            raise ConfigError(
-                f"database has tables but no migration history and differs from models: {diff[:3]}"
-            )
+            raise ConfigError(f"unversioned database differs from models: {diff[:3]}")
         _run(connection, cfg, "stamp", "head")
         return "stamped"
     _run(connection, cfg, "upgrade", "head")
