@@ -7,6 +7,7 @@ from the parent's `ctx.obj` (a `Settings` or an object with `.settings`), else t
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Annotated, Any
 
 import typer
@@ -16,6 +17,8 @@ from telegram.error import TelegramError
 from bot.config import Settings
 from integrations.telegram.setup import ALLOWED_UPDATES, build_application
 from integrations.telegram.webhook import WEBHOOK_PATH
+
+SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 app = typer.Typer(help="Telegram: register the webhook with the Bot API.", no_args_is_help=True)
 
@@ -66,12 +69,13 @@ def set_webhook(
         url = settings.public_url.rstrip("/") + WEBHOOK_PATH
     if not url.startswith("https://"):
         typer.echo("Warning: Telegram only delivers webhooks to https:// URLs.", err=True)
-    if settings.telegram_secret is None:
-        typer.echo("TIENGDAN_TELEGRAM_SECRET is not set: the server would refuse every update.", err=True)
+    secret = settings.telegram_secret.get_secret_value() if settings.telegram_secret else ""
+    if not SECRET_FORMAT.fullmatch(secret):
+        typer.echo("TIENGDAN_TELEGRAM_SECRET must be 1–256 characters of A-Z a-z 0-9 _ - "
+                   "(without it the server refuses every update).", err=True)
         raise typer.Exit(2)
     bot = _bot(settings)
     updates = allowed_updates or list(ALLOWED_UPDATES)
-    secret = settings.telegram_secret.get_secret_value()
     _run(bot, lambda: bot.set_webhook(
         url, secret_token=secret, allowed_updates=updates,
         drop_pending_updates=drop_pending_updates, max_connections=max_connections))
