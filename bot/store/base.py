@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.clock import Clock
 from bot.errors import Conflict
+from bot.store.db import READ_ONLY_OPTION
 
 
 class Repo:
@@ -36,8 +37,13 @@ class Repo:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads only (no commit needed; rolled back on exit)."""
+        """A session for reads only (never commits; rolled back on exit).
+
+        On SQLite it does not take the write lock, so it may wrap calls that write. Do not nest
+        `session()` inside `session()`: on SQLite the inner one would wait for the outer.
+        """
         async with self.sessionmaker() as session:
+            await session.connection(execution_options={READ_ONLY_OPTION: True})
             yield session
 
 

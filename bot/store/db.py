@@ -3,6 +3,7 @@
 SQLite gets WAL (readers never block the writer), foreign keys, a generous busy timeout and
 `BEGIN IMMEDIATE` transactions: a transaction takes the write lock up front, so two
 concurrent read-then-write transactions queue instead of failing with "database is locked".
+Read-only sessions (`Repo.read()`) begin deferred instead.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option marking a read-only transaction: on SQLite it starts deferred (plain BEGIN),
+# so reads never wait for a writer and a write inside a read never deadlocks.
+READ_ONLY_OPTION = "tiengdan_read_only"
 
 
 def is_sqlite(url: str) -> bool:
@@ -57,7 +61,8 @@ def _sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

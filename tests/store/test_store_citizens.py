@@ -150,3 +150,14 @@ async def test_unreachable_until_the_user_writes_again(store: Store, clock: Fixe
     assert not await store.citizens.touch_identity("zalo", "nobody")
     assert await store.citizens.identity_for("zalo", "nobody") is None
     assert await store.citizens.get(123_456) is None
+
+
+async def test_reads_neither_wait_for_a_writer_nor_see_its_uncommitted_change(store: Store) -> None:
+    c = await store.citizens.get_or_create("zalo", "z-7", display_name="Mai")
+    async with store.citizens.session() as s:
+        (await s.get_one(Citizen, c.id)).display_name = "Mai Anh"
+        await s.flush()
+        during = await asyncio.wait_for(store.citizens.get(c.id), timeout=5)
+        assert during is not None and during.display_name == "Mai"
+    after = await store.citizens.get(c.id)
+    assert after is not None and after.display_name == "Mai Anh"
