@@ -74,7 +74,8 @@ class Events:
 
     def sticker(self, user: str) -> dict[str, Any]:
         attachment = {"type": "sticker", "payload": {"id": "bfe4a1c", "url": "https://zalo.me/sticker"}}
-        return {**self.base("user_send_sticker", user), "message": {"msg_id": new_msg_id(), "attachments": [attachment]}}
+        message = {"msg_id": new_msg_id(), "attachments": [attachment]}
+        return {**self.base("user_send_sticker", user), "message": message}
 
     def follow(self, user: str, name: str = "follow") -> dict[str, Any]:
         body = self.base(name, user)
@@ -204,7 +205,7 @@ async def make_zalo(
     monkeypatch.setenv("TIENGDAN_ZALO_OAUTH_URL", fake_zalo.url)
     contexts: list[AppContext] = []
 
-    async def build(**overrides: Any) -> Zalo:
+    async def build(router: Any = None, **overrides: Any) -> Zalo:
         settings: dict[str, Any] = {
             "media_dir": tmp_path / "media", "zalo_app_id": APP_ID, "zalo_oa_secret": OA_SECRET,
             "zalo_app_secret": APP_SECRET, "zalo_access_token": FIRST_ACCESS,
@@ -212,15 +213,17 @@ async def make_zalo(
         }
         ctx = make_context(store, clock, **settings)
         contexts.append(ctx)
-        engine = make_engine(ctx)
+        engine = make_engine(ctx, router)
         app = web.Application()
         setup_zalo(app, ctx, engine)
         client = await aiohttp_client(app)
         return Zalo(client, fake_zalo, ctx, engine, app[ZALO_RUNTIME], Events(clock), clock)
 
     yield build
-    for ctx in contexts:
+    for ctx in contexts:  # the store belongs to its own fixture
         await ctx.sessions.close()
+        await ctx.dedupe.close()
+        await ctx.locks.close()
 
 
 @pytest.fixture

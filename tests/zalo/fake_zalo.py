@@ -91,6 +91,7 @@ class FakeZalo:
 
     # --- scripting ---------------------------------------------------------------------------
     def fail_next_sends(self, *codes: int) -> None:
+        """Answer the next sends with these error codes, in order (0 = let that one succeed)."""
         self.send_errors.extend(codes)
 
     def expire_access_token(self) -> None:
@@ -116,7 +117,8 @@ class FakeZalo:
         answer = self._authorized(request)
         if answer is None and self.send_errors:
             code = self.send_errors.popleft()
-            answer = {"error": code, "message": f"scripted error {code}"}
+            if code:  # 0 lets one send through
+                answer = {"error": code, "message": f"scripted error {code}"}
         if answer is None:
             answer = {"error": 0, "message": "Success",
                       "data": {"message_id": f"m{next(self._ids)}", "user_id": call.user_id}}
