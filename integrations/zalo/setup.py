@@ -44,6 +44,15 @@ class ZaloRuntime:
 ZALO_RUNTIME = web.AppKey("zalo_runtime", ZaloRuntime)
 
 
+def check_settings(settings: Settings) -> None:
+    """ConfigError unless the credentials the channel cannot work without are set."""
+    if not settings.zalo_app_id or settings.zalo_access_token is None:
+        raise ConfigError("Zalo needs TIENGDAN_ZALO_APP_ID and TIENGDAN_ZALO_ACCESS_TOKEN")
+    secret = settings.zalo_oa_secret if settings.zalo_signature_secret == "oa" else settings.zalo_app_secret
+    if secret is None:
+        raise ConfigError(f"Zalo webhook signatures need the {settings.zalo_signature_secret} secret")
+
+
 def build_tokens(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
                  locks: LockManager, http: aiohttp.ClientSession) -> TokenManager:
     """The token manager alone (the CLI's `refresh-token` needs nothing else)."""
@@ -61,9 +70,7 @@ def build_tokens(settings: Settings, sessionmaker: async_sessionmaker[AsyncSessi
 def build_zalo(ctx: AppContext, engine: Engine, http: aiohttp.ClientSession) -> ZaloRuntime:
     """Every part of the channel, built from the context (no I/O yet)."""
     settings = ctx.settings
-    secret = settings.zalo_oa_secret if settings.zalo_signature_secret == "oa" else settings.zalo_app_secret
-    if secret is None:
-        raise ConfigError(f"Zalo webhook signatures need the {settings.zalo_signature_secret} secret")
+    check_settings(settings)
     sessionmaker = ctx.store.sessionmaker
     tokens = build_tokens(settings, sessionmaker, ctx.clock, ctx.locks, http)
     api = ZaloApi(http, settings.zalo_api_url, tokens)
@@ -80,14 +87,15 @@ def build_zalo(ctx: AppContext, engine: Engine, http: aiohttp.ClientSession) -> 
     return ZaloRuntime(channel, intake, webhook, tokens, http)
 
 
-async def setup_zalo(app: web.Application, ctx: AppContext, engine: Engine) -> ZaloChannel:
-    """Add `POST /zalo/webhook`, run the intake worker with the app, register the channel."""
-    http = aiohttp.ClientSession()
-    try:
-        runtime = build_zalo(ctx, engine, http)
-    except BaseException:
-        await http.close()
-        raise
+def setup_zalo(app: web.Application, ctx: AppContext, engine: Engine) -> ZaloChannel:
+    """Add `POST /zalo/webhook`, run the intake worker with the app, register the channel.
+
+    Synchronous like the other channel hooks (bot/server.py calls them from the async
+    `create_app`, so a loop is running for the HTTP client session created here).
+    """
+    check_settings(ctx.settings)
+    runtime = build_zalo(ctx, engine, aiohttp.ClientSession())
+    http = runtime.http
     app[ZALO_RUNTIME] = runtime
     app.router.add_post(WEBHOOK_PATH, runtime.webhook.handle)
 

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 REFRESH_LOCK = "zalo:token-refresh"
 REUSED_REFRESH_TOKEN = -14020
+ROTATION_WAIT_ROUNDS = 5
+ROTATION_WAIT_SECONDS = 0.2
 
 
 class TokenError(TiengDanError):
@@ -115,9 +117,12 @@ class TokenManager:
                 pair = await self._oauth.refresh(token)
             except TokenError as exc:
                 metrics.TOKEN_REFRESHES.labels(result="refused").inc()
-                if exc.code == REUSED_REFRESH_TOKEN:
+                if exc.code == REUSED_REFRESH_TOKEN and refresh_token is None:
+                    rotated = await self._rotated_elsewhere(stored)
+                    if rotated is not None:
+                        return rotated
                     log.critical("zalo refresh token refused as already used (-14020); "
-                             "re-authorize: tiengdan zalo refresh-token --refresh-token NEW")
+                                 "re-authorize: tiengdan zalo refresh-token --refresh-token NEW")
                 raise
             expires_at = self._expiry(pair.expires_in)
             saved = await self._repo.rotate(stored.version if stored else None, pair.access_token,
@@ -133,6 +138,17 @@ class TokenManager:
             self._current = saved
             self._unconfirmed = True
             return saved.access_token
+
+    async def _rotated_elsewhere(self, seen: Credential | None) -> str | None:
+        """After -14020: did another process (not sharing our lock) just store a new pair?"""
+        for _ in range(ROTATION_WAIT_ROUNDS):
+            stored = await self._repo.load()
+            if stored is not None and (seen is None or stored.version != seen.version):
+                log.info("zalo token was rotated by another process (version %s)", stored.version)
+                self._current = stored
+                return stored.access_token
+            await asyncio.sleep(ROTATION_WAIT_SECONDS)
+        return None
 
     @property
     def version(self) -> int:
