@@ -98,6 +98,7 @@ SHORTHAND: dict[str, str] = {
     "qá": "quá",
     "bít": "biết",
     "bik": "biết",
+    "bit": "biết",
     "bjt": "biết",
     "thik": "thích",
     "iu": "yêu",
@@ -269,8 +270,19 @@ def aligned(text: str) -> Aligned:
 
 
 def squash_repeats(text: str) -> str:
-    """`đườnggggg` → `đường`, `nguyyyy` → `nguy`: 3+ identical letters become one."""
-    return _REPEAT_RE.sub(r"\1", text)
+    """`đườnggggg` → `đường`, `nguyyyy` → `nguy`, `quáaaa` → `quá`: stretched letters become one.
+
+    3+ identical letters collapse; so does a plain vowel repeating the accented vowel before it
+    (Vietnamese never writes `áa`; `oo` as in `xoong` is left alone).
+    """
+    text = _REPEAT_RE.sub(r"\1", text)
+    out: list[str] = []
+    for ch in text:
+        prev = out[-1] if out else ""
+        if ch in "aeiuy" and prev and prev != ch and strip_diacritics(prev).lower() == ch:
+            continue
+        out.append(ch)
+    return "".join(out)
 
 
 def expand_shorthand(text: str) -> str:
