@@ -28,6 +28,11 @@ from integrations.zalo.repo import REPLIES_KEY, SENT_KEY, InboundEventRepo, Inta
 
 log = logging.getLogger(__name__)
 
+# Zalo resends an unanswered event for up to ~12 h; finished rows are kept well past that (they
+# are what makes a late retry a duplicate), failed ones stay for an operator to look at.
+KEEP_DONE = timedelta(days=7)
+PRUNE_EVERY_SECONDS = 3600.0
+
 
 class ZaloIntake:
     def __init__(self, ctx: AppContext, engine: Engine, channel: ZaloChannel, repo: InboundEventRepo,
@@ -83,7 +88,17 @@ class ZaloIntake:
                 return
 
     async def _run(self) -> None:
+        last_prune = -PRUNE_EVERY_SECONDS
+        loop = asyncio.get_running_loop()
         while True:
+            if loop.time() - last_prune >= PRUNE_EVERY_SECONDS:
+                last_prune = loop.time()
+                try:
+                    pruned = await self.repo.prune(KEEP_DONE)
+                    if pruned:
+                        log.info("zalo intake: %d old events pruned", pruned)
+                except Exception:
+                    log.exception("zalo intake: pruning failed")
             self._wake.clear()
             try:
                 scheduled = await self.schedule_due()

@@ -114,6 +114,19 @@ class InboundEventRepo:
     async def fail(self, row_id: int, error: str) -> None:
         await self._set(row_id, status="failed", processed_at=self._clock.now(), last_error=error[:2000])
 
+    async def prune(self, older_than: timedelta) -> int:
+        """Forget finished events past the platform's retry horizon; returns how many."""
+        cutoff = self._clock.now() - older_than
+        async with self._sessionmaker() as s, s.begin():
+            result = await s.execute(
+                delete(InboundEvent).where(
+                    InboundEvent.channel == CHANNEL,
+                    InboundEvent.status == "done",
+                    InboundEvent.processed_at < cutoff,
+                )
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def get(self, row_id: int) -> IntakeRow | None:
         async with self._sessionmaker() as s:
             row = await s.get(InboundEvent, row_id)

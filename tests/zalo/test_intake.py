@@ -157,3 +157,17 @@ async def test_sticker_fallback_without_a_dialog_for_it(make_zalo: ZaloFactory) 
     assert u.last_text == z.ctx.i18n.t("vi", "zalo.sticker_reply")
     await u.say("#p:")  # a bare prefix is ordinary text
     assert u.last_text == "echo #p:"
+
+
+async def test_old_finished_events_are_pruned(zalo: Zalo, store: Store) -> None:
+    await zalo.user("old").say("xin chào")
+    repo = zalo.runtime.intake.repo
+    failed = zalo.events.text("old", "hỏng")
+    await repo.add(external_id(failed), failed)
+    [_, row] = await rows(store)
+    await repo.fail(row.id, "kept for an operator")
+    zalo.clock.advance(days=6)
+    assert await repo.prune(timedelta(days=7)) == 0
+    zalo.clock.advance(days=2)
+    assert await repo.prune(timedelta(days=7)) == 1
+    assert [r.status for r in await rows(store)] == ["failed"]
