@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from sklearn.metrics import precision_recall_fscore_support
 
 from nlu.dataset import CATEGORY_PREFIX, Example
 from nlu.normalize import strip_diacritics
@@ -52,7 +52,10 @@ def build_report(title: str, expected: Sequence[str], predicted: Sequence[str]) 
     labels = sorted(set(expected) | set(predicted))
     p, r, f, s = precision_recall_fscore_support(expected, predicted, labels=labels, zero_division=0)
     scores = [LabelScore(label, float(p[i]), float(r[i]), float(f[i]), int(s[i])) for i, label in enumerate(labels)]
-    matrix = confusion_matrix(expected, predicted, labels=labels).tolist()
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for e, g in zip(expected, predicted, strict=True):
+        matrix[index[e]][index[g]] += 1
     hits = sum(1 for e, g in zip(expected, predicted, strict=True) if e == g)
     return Report(title, hits / max(len(expected), 1), scores, labels, matrix)
 
