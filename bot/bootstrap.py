@@ -64,17 +64,26 @@ def _conversation_backends(settings: Settings) -> tuple[SessionStore, Deduper, L
 
 
 async def build_nlu(settings: Settings) -> NLU | None:
-    """Rasa over HTTP when `rasa_url` is set, else the embedded model (trained on first start).
+    """The embedded model (trained on first start), behind Rasa over HTTP when `rasa_url` is set
+    (the embedded model then answers whenever Rasa fails).
 
     Returns None when no NLU is available: dialogs then work by buttons and keywords only.
     """
-    if settings.rasa_url:
-        try:
-            from integrations.rasa_nlu import RasaHttpNLU
-        except ImportError:
-            log.warning("TIENGDAN_RASA_URL is set but integrations.rasa_nlu is not available")
-            return None
-        return RasaHttpNLU(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+    embedded = await _embedded_nlu(settings)
+    if not settings.rasa_url:
+        return embedded
+    try:
+        from integrations.rasa_nlu import RasaHttpNLU
+    except ImportError:
+        log.exception("TIENGDAN_RASA_URL is set but integrations.rasa_nlu failed to import")
+        return embedded
+    if embedded is None:
+        log.warning("Rasa NLU needs the embedded model as its fallback, which did not load; no NLU")
+        return None
+    return RasaHttpNLU(settings.rasa_url, timeout=settings.rasa_timeout_seconds, fallback=embedded)
+
+
+async def _embedded_nlu(settings: Settings) -> NLU | None:
     try:
         from nlu.embedded import EmbeddedNLU
     except ImportError:
@@ -117,6 +126,16 @@ async def build_context(
         settings=settings, clock=clock, store=store, sessions=sessions, dedupe=dedupe, locks=locks,
         i18n=i18n, nlu=nlu, channels=ChannelRegistry(), redis=redis,
     )
+
+
+async def close_context(ctx: AppContext) -> None:
+    """Close everything `build_context` opened (the NLU's HTTP session too)."""
+    close_nlu = getattr(ctx.nlu, "close", None)
+    try:
+        if close_nlu is not None:
+            await close_nlu()
+    finally:
+        await ctx.close()
 
 
 def build_engine(ctx: AppContext, metrics: Metrics | None = None) -> Engine:

@@ -89,7 +89,7 @@ def _progress() -> Iterator[Progress]:
 async def _context(settings: Settings, *, with_nlu: bool = False, load_areas: bool = True,
                    ) -> AsyncIterator[AppContext]:
     """The application context with a progress bar while areas load on first use."""
-    from bot.bootstrap import build_context
+    from bot.bootstrap import build_context, close_context
 
     t = _text(settings)
     with _progress() as progress:
@@ -102,7 +102,7 @@ async def _context(settings: Settings, *, with_nlu: bool = False, load_areas: bo
     try:
         yield ctx
     finally:
-        await ctx.close()
+        await close_context(ctx)
 
 
 def _mount_subapps(root: typer.Typer, specs: list[tuple[str, str]]) -> list[str]:

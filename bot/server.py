@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.bootstrap import build_context, build_engine
+from bot.bootstrap import build_context, build_engine, close_context
 from bot.config import Settings
 from bot.context import AppContext
 from bot.engine import Engine
@@ -166,7 +166,7 @@ async def create_app(settings: Settings, *, ctx: AppContext | None = None, worke
     app[METRICS] = metrics
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
-    setup_webchat(app, ctx, engine)
+    setup_webchat(app, ctx, engine, metrics=metrics)
     _setup_nlu_route(app, ctx)
     mounted = _setup_channels(app, ctx, engine, telegram_polling=telegram_polling)
     log.info("channels mounted: web%s", "".join(f", {m}" for m in mounted))
@@ -180,7 +180,7 @@ async def create_app(settings: Settings, *, ctx: AppContext | None = None, worke
 
 def _closer(ctx: AppContext) -> Callable[[web.Application], Awaitable[None]]:
     async def close(_app: web.Application) -> None:
-        await ctx.close()
+        await close_context(ctx)
         log.info("context closed")
 
     return close

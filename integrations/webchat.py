@@ -29,6 +29,7 @@ from bot.context import AppContext
 from bot.engine import Engine
 from bot.errors import WindowClosed
 from bot.messages import Contact, Inbound, Location, Media, MediaKind, Outbound
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -235,9 +236,10 @@ class WebChat:
     """Route handlers; one instance per app, holding its dependencies."""
 
     def __init__(self, ctx: AppContext, engine: Engine, *, max_frame_chars: int = DEFAULT_MAX_FRAME_CHARS,
-                 static_dir: Path = STATIC_DIR) -> None:
+                 static_dir: Path = STATIC_DIR, metrics: Metrics | None = None) -> None:
         self.ctx = ctx
         self.engine = engine
+        self.metrics = metrics
         self.max_frame_chars = max_frame_chars
         self.static_dir = static_dir
         self.channel = WebChannel(ctx.settings.media_dir.resolve())
@@ -292,6 +294,8 @@ class WebChat:
                 if msg.type == WSMsgType.TEXT:
                     locale = await self._on_text(ws, user_id, msg.data, locale)
                 elif msg.type == WSMsgType.BINARY:
+                    if self.metrics is not None:
+                        self.metrics.rejected_frames.labels(CHANNEL, "binary").inc()
                     await self._send_error(ws, "bad_frame", locale)
                 elif msg.type == WSMsgType.ERROR:
                     log.info("web chat socket error user=%s: %s", user_id, ws.exception())
@@ -308,6 +312,8 @@ class WebChat:
                                   max_media_bytes=settings.max_media_bytes)
         except FrameError as exc:
             log.info("web chat frame refused user=%s code=%s", user_id, exc.code)
+            if self.metrics is not None:
+                self.metrics.rejected_frames.labels(CHANNEL, exc.code).inc()
             await self._send_error(ws, exc.code, locale)
             return locale
         if inbound.locale_hint:
@@ -349,9 +355,9 @@ _PAGE_HEADERS = {
 
 
 def setup_webchat(app: web.Application, ctx: AppContext, engine: Engine, *,
-                  max_frame_chars: int = DEFAULT_MAX_FRAME_CHARS) -> WebChat:
+                  max_frame_chars: int = DEFAULT_MAX_FRAME_CHARS, metrics: Metrics | None = None) -> WebChat:
     """Add the page, websocket, static files and media routes; register the `web` channel."""
-    chat = WebChat(ctx, engine, max_frame_chars=max_frame_chars)
+    chat = WebChat(ctx, engine, max_frame_chars=max_frame_chars, metrics=metrics)
     app.router.add_get("/", chat.page)
     app.router.add_get("/webchat/ws", chat.websocket)
     app.router.add_get("/media/{sha256}", chat.media)

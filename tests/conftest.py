@@ -226,3 +226,32 @@ def redis_url() -> Iterator[str]:
         client.flushdb()
     finally:
         client.close()
+
+
+# === Composition (bot/bootstrap.py): `app_ctx`, `engine` — appended by the server/web helper ===
+# `app_ctx` is the context `tiengdan serve` builds (bootstrap.build_context) on `db_url`, with
+# in-memory sessions/dedupe/locks and no NLU; `engine` is the full dialog engine on it.
+# Packages may override `engine` locally (tests/dialogs does).
+
+from bot.context import AppContext  # noqa: E402
+from bot.engine import Engine  # noqa: E402
+
+
+@pytest.fixture
+async def app_ctx(db_url: str, tmp_path: Path, clock: FixedClock) -> AsyncIterator[AppContext]:
+    from bot.bootstrap import build_context
+    from bot.config import Settings
+
+    settings = Settings(database_url=db_url, media_dir=tmp_path / "media", redis_url=None)
+    ctx = await build_context(settings, clock=clock, migrate=False, with_nlu=False)
+    try:
+        yield ctx
+    finally:
+        await ctx.close()
+
+
+@pytest.fixture
+def engine(app_ctx: AppContext) -> Engine:
+    from bot.bootstrap import build_engine
+
+    return build_engine(app_ctx)
