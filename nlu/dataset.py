@@ -5,6 +5,8 @@ Conventions of `nlu/data/`:
   (kept in `categories.yml`). Category examples are also `file_feedback` examples for the intent
   model: a problem description *is* a request to file feedback.
 * Entity annotations (`[0912345678](phone)`, `[x]{"entity": ...}`) are stripped to their text.
+* A real Rasa server trains on the same directory unchanged (`category_*` become Rasa intents,
+  mapped back by `integrations/rasa_nlu.py`).
 * `regex`, `lookup` and `synonym` blocks are for Rasa; the embedded entity extractors implement
   the same entities in code.
 """

@@ -113,6 +113,8 @@ class EmbeddedNLU:
         return _score(name, confidence)
 
     def _category(self, folded: str, is_feedback: bool) -> Score | None:
+        if not is_feedback and len(_WORDS.findall(folded)) < 4:
+            return None  # cannot qualify: skip the model call
         name, confidence = self.models.categories.rank(folded)[0]
         looks_like_problem = is_feedback or (confidence >= self.category_threshold and len(_WORDS.findall(folded)) >= 4)
         return _score(name, confidence) if looks_like_problem else None

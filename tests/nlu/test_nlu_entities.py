@@ -74,9 +74,7 @@ def test_mask_phone_hides_the_middle() -> None:
         ("ở tỉnh Khánh Hoà", "Tỉnh Khánh Hòa", "Tỉnh Khánh Hòa"),
     ],
 )
-def test_areas_diacritic_insensitive_and_fuzzy(
-    extractor: EntityExtractor, text: str, name: str, province: str
-) -> None:
+def test_areas_diacritic_insensitive_and_fuzzy(extractor: EntityExtractor, text: str, name: str, province: str) -> None:
     [area] = only(extractor.extract(text), "area")
     assert area["value"] == name
     assert area["extra"]["province"] == province

@@ -52,9 +52,7 @@ async def fake() -> FakeRasa:
 
 
 @pytest.fixture
-async def rasa(
-    fake: FakeRasa, embedded: EmbeddedNLU, aiohttp_server: ServerFactory
-) -> AsyncIterator[RasaHttpNLU]:
+async def rasa(fake: FakeRasa, embedded: EmbeddedNLU, aiohttp_server: ServerFactory) -> AsyncIterator[RasaHttpNLU]:
     app = web.Application()
     app.router.add_post("/model/parse", fake.handle)
     server = await aiohttp_server(app)

@@ -31,7 +31,7 @@ async def test_parse_returns_rasa_shape_plus_category(client: Client) -> None:
     assert body["intent"]["name"] == "file_feedback"
     assert 0 < body["intent"]["confidence"] <= 1
     assert body["category"]["name"] == "flooding_drainage"
-    assert [s["name"] for s in body["intent_ranking"]][0] == "file_feedback"
+    assert body["intent_ranking"][0]["name"] == "file_feedback"
     [area] = body["entities"]
     assert {k: area[k] for k in ("entity", "start", "end", "value")} == {
         "entity": "area", "start": 13, "end": 27, "value": "Phường Hồng Hà",
