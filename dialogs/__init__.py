@@ -6,8 +6,10 @@ from bot.router import Router
 
 
 def build_router() -> Router:
-    from dialogs import citizen
+    from dialogs import citizen, officials, participation
 
     root = Router("root")
     root.include(citizen.router)
+    root.include(officials.router)
+    root.include(participation.router)
     return root

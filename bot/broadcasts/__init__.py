@@ -1,0 +1,1 @@
+"""Broadcasts: planning recipients into the outbox, rendering each delivery, reporting progress."""
