@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 
 from bot.errors import PermanentSendError, RetryLater, WindowClosed
-from integrations.zalo import metrics
+from integrations.zalo.metrics import ZaloMetrics
 from integrations.zalo.tokens import TokenError, TokenManager
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,9 @@ Call = Callable[[str], Awaitable[dict[str, Any]]]
 
 class ZaloApi:
     def __init__(self, http: aiohttp.ClientSession, api_url: str, tokens: TokenManager,
-                 timeout: float = 15.0) -> None:
+                 timeout: float = 15.0, metrics: ZaloMetrics | None = None) -> None:
         self._http = http
+        self._metrics = metrics or ZaloMetrics()
         self._base = api_url.rstrip("/")
         self._tokens = tokens
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -85,7 +86,7 @@ class ZaloApi:
             await self._tokens.confirm(token)
             data = answer.get("data")
             return data if isinstance(data, dict) else {}
-        raise _error(code, answer)
+        raise _error(code, answer, self._metrics)
 
     async def _token(self) -> str:
         try:
@@ -125,11 +126,11 @@ def _code(answer: dict[str, Any]) -> int:
         return -1
 
 
-def _error(code: int, answer: dict[str, Any]) -> Exception:
+def _error(code: int, answer: dict[str, Any], metrics: ZaloMetrics) -> Exception:
     message = str(answer.get("message") or "")[:200]
-    metrics.API_ERRORS.labels(code=str(code)).inc()
+    metrics.api_errors.labels(code=str(code)).inc()
     if code == OUTSIDE_WINDOW:
-        metrics.WINDOW_CLOSED.inc()
+        metrics.window_closed.inc()
         log.warning("zalo: user outside the interaction window (-230); kept for their next visit")
         return WindowClosed(f"zalo error {code}: {message}")
     if code == RATE_LIMITED:

@@ -20,10 +20,10 @@ from bot.context import AppContext
 from bot.engine import Engine
 from bot.errors import InvalidInput, RetryLater, SendError
 from bot.messages import Contact, Inbound, Outbound
-from integrations.zalo import metrics
 from integrations.zalo.channel import CHANNEL, ZaloChannel
 from integrations.zalo.events import MalformedEvent, ZaloEvent, external_id, parse_event, user_key
 from integrations.zalo.media import Downloader
+from integrations.zalo.metrics import ZaloMetrics
 from integrations.zalo.repo import REPLIES_KEY, SENT_KEY, InboundEventRepo, IntakeRow
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,8 @@ PRUNE_EVERY_SECONDS = 3600.0
 class ZaloIntake:
     def __init__(self, ctx: AppContext, engine: Engine, channel: ZaloChannel, repo: InboundEventRepo,
                  downloader: Downloader, *, lease_seconds: float = 60.0, max_attempts: int = 6,
-                 batch_size: int = 100, concurrency: int = 8, poll_seconds: float = 2.0) -> None:
+                 batch_size: int = 100, concurrency: int = 8, poll_seconds: float = 2.0,
+                 metrics: ZaloMetrics | None = None) -> None:
         self.ctx = ctx
         self.engine = engine
         self.channel = channel
@@ -47,6 +48,7 @@ class ZaloIntake:
         self.max_attempts = max_attempts
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.metrics = metrics or ZaloMetrics()
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._busy_users: set[str] = set()
@@ -148,7 +150,7 @@ class ZaloIntake:
                 event = parse_event(body)
             except MalformedEvent as exc:
                 await self.repo.fail(row.id, f"malformed: {exc}")
-                metrics.INTAKE.labels(result="malformed").inc()
+                self.metrics.intake.labels(result="malformed").inc()
                 return
             if event is None:
                 await self.repo.done(row.id)
@@ -160,7 +162,7 @@ class ZaloIntake:
                 return
             if not replies:
                 await self.repo.done(row.id)
-                metrics.INTAKE.labels(result="ok").inc()
+                self.metrics.intake.labels(result="ok").inc()
                 return
             stored = [r.to_dict() for r in replies]
             await self.repo.handled(row.id, body, stored)
@@ -207,7 +209,7 @@ class ZaloIntake:
         if attempt >= self.max_attempts:
             log.error("zalo event %s failed %d times, giving up: %r", row.id, attempt, exc)
             await self.repo.fail(row.id, repr(exc))
-            metrics.INTAKE.labels(result="failed").inc()
+            self.metrics.intake.labels(result="failed").inc()
             if event.event not in ("unfollow",):
                 await self._send_error_reply(event.user_id)
             return
@@ -233,7 +235,7 @@ class ZaloIntake:
             if not isinstance(exc, RetryLater):
                 log.warning("zalo replies not deliverable: %s", exc)
                 await self.repo.done(row_id, error=f"send: {exc}")
-                metrics.INTAKE.labels(result="undelivered").inc()
+                self.metrics.intake.labels(result="undelivered").inc()
                 return
             delay = timedelta(seconds=exc.retry_after) if exc.retry_after else _backoff(attempt)
             await self._send_failed(row_id, attempt, f"send: {exc}", delay)
@@ -243,13 +245,13 @@ class ZaloIntake:
             await self._send_failed(row_id, attempt, f"send: {exc!r}", _backoff(attempt))
             return
         await self.repo.done(row_id)
-        metrics.INTAKE.labels(result="ok").inc()
+        self.metrics.intake.labels(result="ok").inc()
 
     async def _send_failed(self, row_id: int, attempt: int, error: str, delay: timedelta) -> None:
         if attempt >= self.max_attempts:
             log.error("zalo replies of event %s undelivered after %d attempts: %s", row_id, attempt, error)
             await self.repo.fail(row_id, error)
-            metrics.INTAKE.labels(result="undelivered").inc()
+            self.metrics.intake.labels(result="undelivered").inc()
             return
         log.info("zalo replies of event %s delayed (%s), retry in %s", row_id, error, delay)
         await self.repo.retry(row_id, error, delay)

@@ -16,11 +16,13 @@ from bot.context import AppContext
 from bot.engine import Engine
 from bot.errors import ConfigError
 from bot.locks import LockManager
+from bot.metrics import MeteredEngine
 from integrations.zalo.admission import WindowPolicy
 from integrations.zalo.api import ZaloApi
 from integrations.zalo.channel import ZaloChannel
 from integrations.zalo.intake import ZaloIntake
 from integrations.zalo.media import Downloader
+from integrations.zalo.metrics import ZaloMetrics
 from integrations.zalo.repo import CredentialRepo, InboundEventRepo
 from integrations.zalo.tokens import OAuthClient, TokenManager
 from integrations.zalo.webhook import ZaloWebhook
@@ -54,7 +56,8 @@ def check_settings(settings: Settings) -> None:
 
 
 def build_tokens(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
-                 locks: LockManager, http: aiohttp.ClientSession) -> TokenManager:
+                 locks: LockManager, http: aiohttp.ClientSession,
+                 metrics: ZaloMetrics | None = None) -> TokenManager:
     """The token manager alone (the CLI's `refresh-token` needs nothing else)."""
     if not settings.zalo_app_id or settings.zalo_access_token is None:
         raise ConfigError("Zalo needs TIENGDAN_ZALO_APP_ID and TIENGDAN_ZALO_ACCESS_TOKEN")
@@ -64,16 +67,19 @@ def build_tokens(settings: Settings, sessionmaker: async_sessionmaker[AsyncSessi
     oauth = OAuthClient(http, settings.zalo_oauth_url, settings.zalo_app_id, app_secret)
     refresh = settings.zalo_refresh_token.get_secret_value() if settings.zalo_refresh_token else None
     return TokenManager(CredentialRepo(sessionmaker, clock), oauth, locks, clock,
-                        seed_access=settings.zalo_access_token.get_secret_value(), seed_refresh=refresh)
+                        seed_access=settings.zalo_access_token.get_secret_value(), seed_refresh=refresh,
+                        metrics=metrics)
 
 
-def build_zalo(ctx: AppContext, engine: Engine, http: aiohttp.ClientSession) -> ZaloRuntime:
+def build_zalo(ctx: AppContext, engine: Engine, http: aiohttp.ClientSession,
+               metrics: ZaloMetrics | None = None) -> ZaloRuntime:
     """Every part of the channel, built from the context (no I/O yet)."""
     settings = ctx.settings
+    metrics = metrics or ZaloMetrics()
     check_settings(settings)
     sessionmaker = ctx.store.sessionmaker
-    tokens = build_tokens(settings, sessionmaker, ctx.clock, ctx.locks, http)
-    api = ZaloApi(http, settings.zalo_api_url, tokens)
+    tokens = build_tokens(settings, sessionmaker, ctx.clock, ctx.locks, http, metrics)
+    api = ZaloApi(http, settings.zalo_api_url, tokens, metrics=metrics)
     policy = WindowPolicy(
         ctx.store.citizens, sessionmaker, timezone=settings.timezone,
         broadcasts_per_month=settings.zalo_broadcasts_per_month,
@@ -82,8 +88,8 @@ def build_zalo(ctx: AppContext, engine: Engine, http: aiohttp.ClientSession) -> 
     channel = ZaloChannel(api, policy, ctx.i18n, ctx.store.citizens, settings.media_dir,
                           rate_per_second=settings.zalo_rate_per_second)
     intake = ZaloIntake(ctx, engine, channel, InboundEventRepo(sessionmaker, ctx.clock),
-                        Downloader(http, settings.max_media_bytes))
-    webhook = ZaloWebhook(settings, ctx.clock, intake)
+                        Downloader(http, settings.max_media_bytes), metrics=metrics)
+    webhook = ZaloWebhook(settings, ctx.clock, intake, metrics)
     return ZaloRuntime(channel, intake, webhook, tokens, http)
 
 
@@ -94,7 +100,9 @@ def setup_zalo(app: web.Application, ctx: AppContext, engine: Engine) -> ZaloCha
     `create_app`, so a loop is running for the HTTP client session created here).
     """
     check_settings(ctx.settings)
-    runtime = build_zalo(ctx, engine, aiohttp.ClientSession())
+    # Count into the server's registry (served on /metrics) when the engine is the metered one.
+    registry = engine.metrics.registry if isinstance(engine, MeteredEngine) else None
+    runtime = build_zalo(ctx, engine, aiohttp.ClientSession(), ZaloMetrics(registry))
     http = runtime.http
     app[ZALO_RUNTIME] = runtime
     app.router.add_post(WEBHOOK_PATH, runtime.webhook.handle)

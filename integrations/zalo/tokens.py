@@ -19,7 +19,7 @@ import aiohttp
 from bot.clock import Clock
 from bot.errors import TiengDanError
 from bot.locks import LockManager
-from integrations.zalo import metrics
+from integrations.zalo.metrics import ZaloMetrics
 from integrations.zalo.repo import Credential, CredentialRepo
 
 log = logging.getLogger(__name__)
@@ -79,12 +79,13 @@ class OAuthClient:
 
 class TokenManager:
     def __init__(self, repo: CredentialRepo, oauth: OAuthClient, locks: LockManager, clock: Clock,
-                 *, seed_access: str, seed_refresh: str | None) -> None:
+                 *, seed_access: str, seed_refresh: str | None, metrics: ZaloMetrics | None = None) -> None:
         self._repo = repo
         self._oauth = oauth
         self._locks = locks
         self._clock = clock
         self._seed = (seed_access, seed_refresh)
+        self._metrics = metrics or ZaloMetrics()
         self._current: Credential | None = None
         self._unconfirmed = False
         self._guard = asyncio.Lock()
@@ -116,7 +117,7 @@ class TokenManager:
             try:
                 pair = await self._oauth.refresh(token)
             except TokenError as exc:
-                metrics.TOKEN_REFRESHES.labels(result="refused").inc()
+                self._metrics.token_refreshes.labels(result="refused").inc()
                 if exc.code == REUSED_REFRESH_TOKEN and refresh_token is None:
                     rotated = await self._rotated_elsewhere(stored)
                     if rotated is not None:
@@ -133,7 +134,7 @@ class TokenManager:
                 log.warning("zalo credential changed during refresh; storing the newer pair")
                 saved = await self._repo.rotate(None, pair.access_token, pair.refresh_token, expires_at)
             assert saved is not None
-            metrics.TOKEN_REFRESHES.labels(result="ok").inc()
+            self._metrics.token_refreshes.labels(result="ok").inc()
             log.info("zalo token rotated (version %s)", saved.version)
             self._current = saved
             self._unconfirmed = True

@@ -104,6 +104,9 @@ async def test_api_errors_on_http_200(zalo: Zalo, code: int, error: type[Excepti
     zalo.fake.fail_next_sends(code)
     with pytest.raises(error):
         await zalo.runtime.channel.send("e1", [Outbound("Thông báo")])
+    registry = zalo.runtime.intake.metrics.registry
+    assert registry.get_sample_value("tiengdan_zalo_api_errors_total", {"code": str(code)}) == 1
+    assert registry.get_sample_value("tiengdan_zalo_window_closed_total") == (1 if code == -230 else 0)
     if code == -32:
         with pytest.raises(RetryLater) as info:
             zalo.fake.fail_next_sends(code)

@@ -35,5 +35,7 @@ async def test_server_mounts_zalo(store: Store, clock: FixedClock, fake_zalo: Fa
         assert resp.status == 200 and (await resp.json()) == {"result": "accepted"}
         await app[ZALO_RUNTIME].intake.drain()
         assert fake_zalo.sends("srv-1")
+        exported = await (await client.get("/metrics")).text()
+        assert 'tiengdan_zalo_webhook_events_total{result="accepted"} 1.0' in exported
     finally:
         await ctx.sessions.close()
