@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,10 @@ class Unset(enum.Enum):
 
 
 UNSET = Unset.UNSET
+
+
+# Interaction times are refreshed at most this often; Zalo's windows count in hours and days.
+TOUCH_INTERVAL = timedelta(seconds=60)
 
 
 class CitizenRepo(Repo):
@@ -57,6 +62,16 @@ class CitizenRepo(Repo):
         loser of the unique (channel, user id) race retries and finds the winner's row.
         `locale` is used only when creating; a stored choice is never overridden.
         """
+        async with self.read() as s:  # fast path: a busy conversation needs no write per message
+            ident = await _identity(s, channel, channel_user_id)
+            if (
+                ident is not None
+                and ident.unreachable_at is None
+                and ident.last_interaction_at is not None
+                and self.clock.now() - ident.last_interaction_at < TOUCH_INTERVAL
+                and (not display_name or ident.display_name == display_name)
+            ):
+                return await _info(s, await s.get_one(Citizen, ident.citizen_id))
         for attempt in range(_CREATE_ATTEMPTS):
             try:
                 async with self.session() as s:

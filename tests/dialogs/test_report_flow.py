@@ -118,7 +118,7 @@ async def test_stale_button_and_bad_input(engine: Engine, store: Store) -> None:
     assert "đã cũ" in chat.last_text
     await chat.say("   \x00\x01  ")
     assert "chưa nhận được" in chat.last_text
-    await chat.say("9")
+    await chat.say("99")
     assert "từ 1 đến" in chat.last_text
     await chat.say("x" * 100_000)
     assert "dài quá" in chat.last_text
