@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     zalo_api_url: str = "https://openapi.zalo.me"
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
     zalo_signature_secret: Literal["oa", "app"] = "oa"
-    zalo_signature_max_age_seconds: int = 600
+    zalo_signature_max_age_seconds: int = 3 * 3600  # Zalo retries for ~2 h with the original timestamp; msg_id dedupe stops replays
     zalo_rate_per_second: float = 60.0
     zalo_broadcasts_per_month: int = 4
     zalo_paid_notifications: bool = True  # send notifications 48 h–7 days after contact (paid)
