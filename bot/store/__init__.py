@@ -21,6 +21,7 @@ from bot.store.citizens import DEFAULT_PHONE_SALT, UNSET, CitizenRepo
 from bot.store.db import make_engine, make_sessionmaker
 from bot.store.media import DEFAULT_MAX_MEDIA_BYTES, MediaStore, SavedMedia
 from bot.store.migrate import ensure_schema
+from bot.store.officials import OfficialRepo
 from bot.store.views import (
     AreaInfo,
     AttachmentInfo,
@@ -60,6 +61,7 @@ class Store:
     cases: CaseRepo
     areas: AreaRepo
     audit: AuditRepo
+    officials: OfficialRepo
 
     @classmethod
     async def open(
@@ -87,6 +89,7 @@ class Store:
             cases=CaseRepo(sessionmaker, clock, media),
             areas=AreaRepo(sessionmaker, clock),
             audit=AuditRepo(sessionmaker, clock),
+            officials=OfficialRepo(sessionmaker, clock),
         )
 
     async def close(self) -> None:

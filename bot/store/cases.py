@@ -19,7 +19,9 @@ from bot import casecode
 from bot.clock import Clock
 from bot.errors import InvalidInput, MediaRejected, NotFound
 from bot.messages import Media
-from bot.store.base import Repo, is_unique_violation
+from bot.store.base import is_unique_violation
+from bot.store.caseflow import CaseFlow
+from bot.store.casequeries import CaseQueries
 from bot.store.media import MediaStore, SavedMedia
 from bot.store.models import Area, Attachment, Case, CaseEvent, Citizen
 from bot.store.views import AttachmentInfo, CaseInfo, EventInfo
@@ -51,7 +53,9 @@ def _with_area() -> Select[Case, str]:  # outer join: the name may be None
     return select(Case, Area.name).outerjoin(Area, Case.area_id == Area.id)
 
 
-class CaseRepo(Repo):
+class CaseRepo(CaseFlow, CaseQueries):
+    """Filing and reading cases; changes (`CaseFlow`) and official-side reads (`CaseQueries`)."""
+
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],

@@ -1,0 +1,113 @@
+"""A whole case lifecycle: a citizen files on the web chat, an official on Telegram works it,
+every change reaches the citizen through the outbox, the citizen closes the loop."""
+
+from __future__ import annotations
+
+from bot.context import AppContext
+from bot.engine import Engine
+from bot.outbox.worker import OutboxWorker
+from bot.store import Store
+from tests.dialogs.test_report_flow import onboard
+from tests.harness import Chat
+from tests.officials.conftest import THUAN_HOA, channel
+
+
+async def file_report(chat: Chat) -> None:
+    await onboard(chat)
+    await chat.tap("Gửi phản ánh")
+    await chat.tap("Đường sá")
+    await chat.say("Ổ gà lớn trước chợ")
+    await chat.photo()
+    await chat.tap("Xong")
+    await chat.location(16.4637, 107.5909)
+    await chat.tap("Gửi")
+
+
+async def test_case_lifecycle_across_channels(engine: Engine, ctx: AppContext, store: Store) -> None:
+    citizen = Chat(engine, "web", "citizen-web-77")
+    await file_report(citizen)
+    assert "Mã phản ánh của bạn" in citizen.last_text
+    me = await store.citizens.get_or_create("web", "citizen-web-77")
+    [case] = await store.cases.list_for_citizen(me.id)
+    assert case.ack_due_at is not None and case.due_at is not None
+    assert case.display_code in citizen.last_text
+
+    await store.officials.add(channel="telegram", channel_user_id="1001", role="official",
+                              unit="UBND phường Thuận Hóa", area_codes=[THUAN_HOA])
+    official = Chat(engine, "telegram", "1001", display_name="Cán bộ A")
+
+    await official.say("/inbox")
+    assert "1 phản ánh" in official.last_text
+    await official.tap(case.display_code)
+    card = official.last
+    assert "Ổ gà lớn trước chợ" in card[0].text
+    assert "Hạn tiếp nhận" in card[0].text
+    photos = [m for m in card if m.image]
+    [attachment] = await store.cases.attachments(case.id)
+    assert len(photos) == 1 and photos[0].image == str(store.media.path_for(attachment.sha256 or ""))
+    assert any("google.com/maps?q=16.463700,107.590900" in m.text for m in card)
+    assert "Diễn biến" in card[-1].text
+
+    await official.tap("Tiếp nhận")
+    assert "Đã tiếp nhận" in official.last_text
+    await official.say(f"/assign {case.display_code} Đội quản lý đô thị")
+    assert "Đội quản lý đô thị" in official.last_text
+    await official.say(f"/reply {case.code} Chúng tôi sẽ vá trong tuần.\nCảm ơn bạn.")
+    assert "Đã gửi trả lời" in official.last_text
+    await official.say(f"/note {case.display_code} Cần xe lu")
+    await official.say(f"/status {case.display_code} resolved Đã vá xong")
+    assert "Đã xử lý xong" in official.last_text
+
+    web = channel(ctx, "web")
+    assert await OutboxWorker(ctx, worker_id="w1").run_once() == 4  # ack, assign, reply, resolved
+    texts = web.texts("citizen-web-77")
+    assert len(texts) == 4
+    assert "đã được tiếp nhận" in texts[0] and "Hạn xử lý" in texts[0]
+    assert "Đội quản lý đô thị" in texts[1]
+    assert "Chúng tôi sẽ vá trong tuần.\nCảm ơn bạn." in texts[2]
+    assert "Đã vá xong" in texts[3] and "Cần xe lu" not in "".join(texts)  # notes stay internal
+    resolved = web.sent[-1][1][0]
+    assert [b.payload for b in resolved.flat_buttons()] == [f"fb:fixed:{case.code}", f"fb:notfixed:{case.code}"]
+
+    # the citizen taps "not fixed" (a button from a proactive message, arriving any time later)
+    await citizen.press(f"fb:notfixed:{case.code}")
+    assert "mở lại" in citizen.last_text
+    await citizen.photo()
+    assert "Đã nhận ảnh" in citizen.last_text
+    await citizen.tap("4")
+    assert "⭐⭐⭐⭐" in citizen.last_text
+    after = await store.cases.get(case.id)
+    assert after is not None and after.status == "reopened" and after.rating == 4
+    assert len(await store.cases.attachments(case.id)) == 2
+
+    telegram = channel(ctx, "telegram")
+    assert await OutboxWorker(ctx, worker_id="w2").run_once() == 1
+    assert "chưa khắc phục" in telegram.texts("1001")[0]
+
+    # the official never sees the citizen's channel identity
+    assert all("citizen-web-77" not in m.text for m in official.history)
+    actions = [(a.action, a.allowed) for a in await store.audit.for_target(case.code)]
+    for action in ("case", "ack", "assign", "reply", "note", "status"):
+        assert (action, True) in actions
+
+
+async def test_fixed_closes_and_second_answer_is_recorded_once(engine: Engine, ctx: AppContext,
+                                                                store: Store) -> None:
+    citizen = Chat(engine, "web", "c2")
+    await file_report(citizen)
+    me = await store.citizens.get_or_create("web", "c2")
+    [case] = await store.cases.list_for_citizen(me.id)
+    await store.officials.add(channel="console", channel_user_id="off", role="official", unit="U",
+                              area_codes=["46"])
+    official = Chat(engine, "console", "off")
+    await official.say(f"/status {case.code} resolved")
+    await citizen.press(f"fb:fixed:{case.code}")
+    assert "đã đóng" in citizen.last_text
+    await citizen.press(f"fb:notfixed:{case.code}")
+    assert "ghi nhận phản hồi rồi" in citizen.last_text
+    closed = await store.cases.get(case.id)
+    assert closed is not None and closed.status == "closed"
+    # someone else holding the code cannot answer
+    other = Chat(engine, "web", "stranger")
+    await other.press(f"fb:fixed:{case.code}")
+    assert "Chỉ người gửi" in other.last_text
