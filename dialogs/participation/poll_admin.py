@@ -92,7 +92,7 @@ async def show_results(turn: Turn) -> None:
     text = results_text(turn.ctx.i18n, turn.locale, results, areas=8)
     image: str | None = None
     if results.voters:
-        png = await results_png(results, poll.question, turn.t("part.results.other_areas"))
+        png = await results_png(results, poll.question, turn.t("part.results.overall"))
         saved = await turn.store.media.save(Media("photo", data=png, mime="image/png"))
         image = str(saved.path)
     turn.send(Outbound(text, image=image))
