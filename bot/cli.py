@@ -32,11 +32,16 @@ from bot.i18n import Catalogs
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Typer sub-apps mounted when their module exists: (command name, "module:attribute").
+# Feature commands, mounted when their module exists: (command name, "module:attribute").
+# A Typer app becomes a command group; a plain function becomes a single command.
 SUBAPPS: list[tuple[str, str]] = [
     ("nlu", "nlu.cli:app"),
     ("telegram", "integrations.telegram.cli:app"),
     ("zalo", "integrations.zalo.cli:app"),
+    ("worker", "bot.outbox.cli:worker"),
+    ("broadcast", "bot.participation_cli:broadcast_app"),
+    ("consult", "bot.participation_cli:consult_app"),
+    ("analyze", "bot.participation_cli:analyze_app"),
 ]
 
 app = typer.Typer(name="tiengdan", no_args_is_help=True, add_completion=False,
@@ -122,7 +127,12 @@ def _mount_subapps(root: typer.Typer, specs: list[tuple[str, str]]) -> list[str]
         sub = getattr(module, attr, None)
         if isinstance(sub, typer.Typer):
             root.add_typer(sub, name=name)
-            mounted.append(name)
+        elif callable(sub):
+            root.command(name)(sub)
+        else:
+            log.warning("sub-command %s: %s has no %s", name, module_name, attr)
+            continue
+        mounted.append(name)
     return mounted
 
 

@@ -140,8 +140,8 @@ def background_workers(ctx: AppContext, engine: Engine) -> list[CleanupCtx]:
     """
     workers: list[CleanupCtx] = []
     outbox = _optional("bot.outbox")
-    if outbox is not None and hasattr(outbox, "run_sender"):
-        workers.append(background("outbox-sender", outbox.run_sender)(ctx, engine))
+    if outbox is not None:  # durable outbox sender + SLA sweeps; stops gracefully at shutdown
+        workers.append(outbox.outbox_cleanup_ctx(ctx))
     return workers
 
 
@@ -188,7 +188,10 @@ def _closer(ctx: AppContext) -> Callable[[web.Application], Awaitable[None]]:
 
 def run(settings: Settings, *, telegram_polling: bool = False) -> None:
     """Serve until SIGINT/SIGTERM; aiohttp then runs shutdown and cleanup (closing the context)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    root = logging.getLogger()
+    if root.level > logging.INFO:  # a server logs its start, channels and shutdown
+        root.setLevel(logging.INFO)
     log.info("serving on http://%s:%d", settings.host, settings.port)
     web.run_app(create_app(settings, telegram_polling=telegram_polling), host=settings.host,
                 port=settings.port, print=None, shutdown_timeout=10.0)
