@@ -182,8 +182,10 @@ def image_url(image: str, media_dir: Path) -> str | None:
         path.relative_to(media_dir.resolve())
     except (ValueError, OSError):
         return None
-    if _SHA256.match(path.stem) and path.suffix in _IMAGE_EXTENSIONS:
-        return f"/media/{path.stem}"
+    sha = path.stem
+    in_layout = path.parent == media_dir.resolve() / sha[:2] / sha[2:4]  # MediaStore's own layout
+    if _SHA256.match(sha) and path.suffix in _IMAGE_EXTENSIONS and in_layout:
+        return f"/media/{sha}"
     return None
 
 

@@ -189,6 +189,7 @@ def test_render_images(tmp_path: Path) -> None:
     assert "image" not in render(Outbound("x", image="/etc/passwd"), media_dir)
     assert "image" not in render(Outbound("x", image=str(media_dir / ".." / "secret.jpg")), media_dir)
     assert "image" not in render(Outbound("x", image=str(media_dir / "ab" / "notes.pdf")), media_dir)
+    assert "image" not in render(Outbound("x", image=str(media_dir / f"{sha}.jpg")), media_dir)  # not stored
 
 
 async def test_proactive_send_reaches_open_tabs(connect: Connect, app_ctx: AppContext) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from bot.context import AppContext
-from bot.messages import Media
+from bot.messages import Media, Outbound
+from integrations.webchat import render
 from tests.harness import JPEG
 
 
@@ -76,7 +77,9 @@ async def test_static_files(client: TestClient[Any, Any]) -> None:
 
 async def test_media_route_serves_only_stored_images(client: TestClient[Any, Any], app_ctx: AppContext) -> None:
     saved = await app_ctx.store.media.save(Media("photo", data=JPEG))
-    response = await client.get(f"/media/{saved.sha256}")
+    url = render(Outbound("📊", image=str(saved.path)), app_ctx.settings.media_dir)["image"]
+    assert url == f"/media/{saved.sha256}"
+    response = await client.get(url)
     assert response.status == 200
     assert response.content_type == "image/jpeg"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
