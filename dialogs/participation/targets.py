@@ -11,6 +11,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.messages import Outbound
 from bot.router import Router
 from bot.turn import Turn
 from dialogs.participation.common import area_names, part, within_jurisdiction
@@ -85,3 +86,12 @@ async def areas_typed(turn: Turn) -> None:
         if area.code not in codes:
             codes.append(area.code)
     await _done(turn, codes)
+
+
+@router.on_state("part:bc:preview", "part:pn:confirm", "part:pn:method", "part:pn:max", "part:pn:phone",
+                 "part:cn:confirm")
+async def tap_please(turn: Turn) -> None:
+    """Steps that only take a button: anything else gets the same question again."""
+    turn.say("part.use_buttons")
+    if turn.session.prompt:
+        turn.send(Outbound.from_dict(turn.session.prompt))
