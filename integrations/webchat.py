@@ -46,6 +46,7 @@ _CONTENT_KEYS = ("text", "payload", "location", "photo", "voice", "contact")
 _IMAGE_EXTENSIONS = {".jpg", ".png", ".webp", ".gif", ".heic", ".avif"}
 _DUMPS = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
+_NOT_FOR_PAGE = ("web.cli.", "web.console.")  # terminal texts share the catalog, not the page
 ERROR_CODES = ("bad_json", "bad_frame", "bad_base64", "bad_location", "too_large", "empty")
 
 
@@ -255,7 +256,7 @@ class WebChat:
         locale = self._locale(request)
         i18n = self.ctx.i18n
         strings = {key: i18n.t(locale, key) for key in sorted(i18n.keys("vi") | i18n.keys(locale))
-                   if key.startswith("web.")}
+                   if key.startswith("web.") and not key.startswith(_NOT_FOR_PAGE)}
         blob = json.dumps(strings, ensure_ascii=False).replace("<", "\\u003c")
 
         def fill(match: re.Match[str]) -> str:
