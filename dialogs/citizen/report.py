@@ -367,12 +367,12 @@ async def submit(turn: Turn) -> None:
         else:
             media.append(Media(kind=item["kind"], data=None, error=item.get("error"),
                                source_ref=item.get("source_ref")))
-    ack_due, due = sla.due_times(turn.settings, turn.clock.now(), d["category"])
+    ack_due, resolve_due = sla.due_times(turn.settings, turn.clock.now(), d["category"])
     case = await turn.store.cases.create(
         turn.citizen.id, category=d["category"], description=d.get("description"),
         area_id=d.get("area_id"), lat=d.get("lat"), lon=d.get("lon"),
         anonymous=turn.citizen.anonymous, channel=turn.inbound.channel, media=media,
-        ack_due_at=ack_due, due_at=due,
+        ack_due_at=ack_due, due_at=resolve_due,
     )
     log.info("case filed code=%s channel=%s category=%s", case.code, turn.inbound.channel, case.category)
     turn.session.reset()

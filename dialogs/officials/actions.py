@@ -41,7 +41,8 @@ async def command_case(turn: Turn, command: str) -> tuple[Actor, CaseInfo, str] 
         code, rest = take_code(rest_of_command(turn.text))
     except BadCode as exc:
         await audit(turn, command, allowed=False, official=who.official, reason="bad_args", arg=str(exc) or None)
-        turn.say(f"off.usage_{command}")
+        typo = casecode.looks_like_code(str(exc))
+        turn.say("off.code_typo" if typo else f"off.usage_{command}", code=str(exc))
         return None
     case = await case_for(turn, who, command, code)
     return None if case is None else (who, case, rest)

@@ -198,6 +198,10 @@ def _hours(turn: Turn, value: float | None) -> str:
 # --- /help ---------------------------------------------------------------------------------
 
 
+# "/help", "help", "trợ giúp" and "?" arrive as the escape payload "g:help". The prefix "g:help:"
+# also matches that payload exactly and, being longer, wins over the citizen menu's route:
+# officials get their command list, everyone else the citizen help, unchanged.
+@router.on_payload("g:help:", anytime=True)
 @router.on_command("help")
 async def help_command(turn: Turn) -> None:
     official = await turn.store.officials.by_identity(turn.inbound.channel, turn.inbound.user_id)
