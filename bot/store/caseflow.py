@@ -115,7 +115,7 @@ class CaseFlow(Repo):
                 at=now,
                 official_id=official_id,
                 into=await _info(s, into) if into is not None else None,
-                citizen_ids=await followers(s, into if into is not None else case),
+                citizen_ids=await followers(s, case),
             )
             for hook in hooks:
                 await hook(s, change)

@@ -111,3 +111,47 @@ async def test_fixed_closes_and_second_answer_is_recorded_once(engine: Engine, c
     other = Chat(engine, "web", "stranger")
     await other.press(f"fb:fixed:{case.code}")
     assert "Chỉ người gửi" in other.last_text
+
+
+async def test_merge_tells_the_citizen_who_then_follows_the_surviving_case(engine: Engine, ctx: AppContext,
+                                                                           store: Store) -> None:
+    from tests.officials.conftest import new_case
+
+    first = await new_case(store, user="first")
+    dup = await new_case(store, user="second", via="telegram")
+    await store.officials.add(channel="console", channel_user_id="mod", role="moderator", unit="Tổ kiểm duyệt",
+                              area_codes=["46"])
+    await store.officials.add(channel="console", channel_user_id="off", role="official", unit="Phường",
+                              area_codes=["46"])
+    await Chat(engine, "console", "mod").say(f"/merge {dup.display_code} {first.display_code}")
+    merged = await store.cases.get(dup.id)
+    assert merged is not None and merged.status == "duplicate" and merged.merged_into_id == first.id
+    await Chat(engine, "console", "off").say(f"/status {first.code} in_progress")
+    await OutboxWorker(ctx, worker_id="w").run_once()
+    second_texts = channel(ctx, "telegram").texts("second")
+    assert f"trùng với phản ánh {first.display_code}" in second_texts[0]
+    assert "Đang xử lý" in second_texts[1] and first.display_code in second_texts[1]
+    assert "Đang xử lý" in channel(ctx, "web").texts("first")[0]
+    # the duplicate's status page points at the surviving case
+    follower = Chat(engine, "telegram", "second")
+    await follower.press(f"status:show:{dup.code}")
+    assert first.display_code in follower.last_text
+
+
+async def test_stats_text_and_chart(engine: Engine, ctx: AppContext, store: Store) -> None:
+    from tests.officials.conftest import new_case
+
+    for i, category in enumerate(("traffic_roads", "traffic_roads", "health")):
+        await new_case(store, user=f"s{i}", category=category)
+    await store.officials.add(channel="console", channel_user_id="boss", role="admin", unit="Tỉnh",
+                              area_codes=["46"])
+    chat = Chat(engine, "console", "boss")
+    await chat.say(f"/ack {(await store.cases.inbox(now=store.clock.now()))[0][0].code}")
+    await chat.say("/stats 46 7")
+    text, chart = chat.last
+    assert "3 phản ánh" in text.text and "trung vị" in text.text
+    assert chart.image is not None and chart.image.endswith(".png")
+    await chat.say("/stats 01")
+    assert "không thuộc địa bàn" in chat.last_text
+    await chat.say("/stats foo bar baz")
+    assert "Cách dùng: /stats" in chat.last_text
