@@ -233,3 +233,21 @@ async def test_run_loop_stops_on_event(ctx: AppContext, store: Store) -> None:
     stop.set()
     await asyncio.wait_for(task, timeout=2)
     assert chan(ctx, "web").texts() == ["loop"]
+
+
+async def test_shared_redis_bucket_paces_workers(ctx: AppContext, store: Store, redis_url: str) -> None:
+    from redis.asyncio import Redis
+
+    ctx.redis = Redis.from_url(redis_url)
+    ctx.settings.telegram_rate_per_second = 50.0
+    try:
+        for i in range(6):
+            citizen = await store.citizens.get_or_create("telegram", f"t{i}")
+            await enqueue(store, citizen.id, f"m{i}")
+        a, b = OutboxWorker(ctx, worker_id="a"), OutboxWorker(ctx, worker_id="b")
+        assert sum(await asyncio.gather(a.run_once(), b.run_once())) == 6
+        assert sorted(chan(ctx, "telegram").texts()) == [f"m{i}" for i in range(6)]
+        assert await ctx.redis.exists("td:rate:outbox:telegram")
+    finally:
+        await ctx.redis.aclose()
+        ctx.redis = None
