@@ -209,7 +209,8 @@ async def make_zalo(
         settings: dict[str, Any] = {
             "media_dir": tmp_path / "media", "zalo_app_id": APP_ID, "zalo_oa_secret": OA_SECRET,
             "zalo_app_secret": APP_SECRET, "zalo_access_token": FIRST_ACCESS,
-            "zalo_refresh_token": FIRST_REFRESH, "zalo_rate_per_second": 0, **overrides,
+            "zalo_refresh_token": FIRST_REFRESH, "zalo_rate_per_second": 0,
+            "zalo_signature_max_age_seconds": 600, **overrides,
         }
         ctx = make_context(store, clock, **settings)
         contexts.append(ctx)
