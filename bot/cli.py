@@ -38,6 +38,7 @@ SUBAPPS: list[tuple[str, str]] = [
     ("nlu", "nlu.cli:app"),
     ("telegram", "integrations.telegram.cli:app"),
     ("zalo", "integrations.zalo.cli:app"),
+    ("officials", "bot.officials_cli:app"),
     ("worker", "bot.outbox.cli:worker"),
     ("broadcast", "bot.participation_cli:broadcast_app"),
     ("consult", "bot.participation_cli:consult_app"),

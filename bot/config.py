@@ -46,7 +46,8 @@ class Settings(BaseSettings):
     zalo_api_url: str = "https://openapi.zalo.me"
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
     zalo_signature_secret: Literal["oa", "app"] = "oa"
-    zalo_signature_max_age_seconds: int = 3 * 3600  # Zalo retries for ~2 h with the original timestamp; msg_id dedupe stops replays
+    # Zalo retries for ~2 h with the original timestamp; msg_id de-duplication stops replays.
+    zalo_signature_max_age_seconds: int = 3 * 3600
     zalo_rate_per_second: float = 60.0
     zalo_broadcasts_per_month: int = 4
     zalo_paid_notifications: bool = True  # send notifications 48 h–7 days after contact (paid)

@@ -31,6 +31,8 @@ CASES_FILE = Path(__file__).with_name("demo_cases.yml")
 LOADERS: list[tuple[str, str]] = [
     ("areas", "bot.demo:load_areas"),
     ("cases", "bot.demo:load_cases"),
+    ("officials", "bot.demo:load_officials"),
+    ("participation", "bot.demo:load_participation"),
 ]
 
 
@@ -108,3 +110,55 @@ def _read_cases_file() -> dict[str, Any]:
     with CASES_FILE.open(encoding="utf-8") as fh:
         data: dict[str, Any] = yaml.safe_load(fh)
     return data
+
+
+PARTICIPATION_FILE = Path(__file__).with_name("demo_participation.yml")
+
+
+async def _area_codes(ctx: AppContext, names: list[str]) -> list[str]:
+    codes = []
+    for name in names:
+        matches = await ctx.store.areas.search(name, level="commune", limit=1)
+        if matches:
+            codes.append(matches[0][0].code)
+    return codes
+
+
+def _read_participation_file() -> dict[str, Any]:
+    with PARTICIPATION_FILE.open(encoding="utf-8") as fh:
+        return dict(yaml.safe_load(fh))
+
+
+async def load_officials(ctx: AppContext) -> str:
+    """Demo officials: `tiengdan chat --as-official --user official-1` is an admin."""
+    data = await asyncio.to_thread(_read_participation_file)
+    for item in data["officials"]:
+        await ctx.store.officials.add(channel=item["channel"], channel_user_id=item["user_id"], role=item["role"],
+                                      unit=item["unit"], area_codes=await _area_codes(ctx, item["areas"]))
+    return f"officials={len(data['officials'])}"
+
+
+async def load_participation(ctx: AppContext) -> str:
+    """One open poll and one open consultation in a Huế ward (skipped when some exist)."""
+    from datetime import timedelta
+
+    from bot.store.participation import participation_repo
+
+    repo = participation_repo(ctx.store)
+    data = await asyncio.to_thread(_read_participation_file)
+    now = ctx.clock.now()
+    made = []
+    if not await repo.list_polls(limit=1):
+        poll = data["poll"]
+        await repo.create_poll(question=poll["question"], options=poll["options"],
+                               area_codes=await _area_codes(ctx, poll["areas"]),
+                               closes_at=now + timedelta(days=poll["days_open"]))
+        made.append("poll")
+    if not await repo.list_consultations(limit=1):
+        item = data["consultation"]
+        await repo.create_consultation(title=item["title"], summary=item["summary"], link=item["link"],
+                                       area_codes=await _area_codes(ctx, item["areas"]),
+                                       deadline=now + timedelta(days=item["days_open"]),
+                                       question=item["question"], options=item["options"])
+        made.append("consultation")
+    return "created=" + (",".join(made) or "none")

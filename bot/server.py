@@ -141,8 +141,29 @@ def background_workers(ctx: AppContext, engine: Engine) -> list[CleanupCtx]:
     workers: list[CleanupCtx] = []
     outbox = _optional("bot.outbox")
     if outbox is not None:  # durable outbox sender + SLA sweeps; stops gracefully at shutdown
-        workers.append(outbox.outbox_cleanup_ctx(ctx))
+        workers.append(outbox.outbox_cleanup_ctx(ctx, renderers=outbox_renderers()))
+    planner = _optional("bot.broadcasts.planner")
+    if planner is not None:  # plans broadcasts, closes due polls, resumes work cut off by a crash
+        workers.append(background("broadcast-planner", _run_planner)(ctx, engine))
     return workers
+
+
+def outbox_renderers() -> dict[str, Any]:
+    """Renderers for outbox rows without a stored payload (broadcasts take the broadcast's content)."""
+    from bot.outbox import default_renderers
+
+    render = _optional("bot.broadcasts.render")
+    return default_renderers(render.default_renderers() if render is not None else None)
+
+
+async def _run_planner(ctx: AppContext, engine: Engine) -> None:
+    from bot.broadcasts.planner import BroadcastPlanner
+
+    stop = asyncio.Event()
+    try:
+        await BroadcastPlanner(ctx.store).run(stop)
+    finally:
+        stop.set()
 
 
 # --- the application -----------------------------------------------------------------------

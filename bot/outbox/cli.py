@@ -33,7 +33,7 @@ async def _work(settings: Settings, worker_id: str | None, sweeps: bool) -> None
 
     from bot.bootstrap import build_context
     from bot.outbox.runner import run_sender
-    from bot.server import create_app
+    from bot.server import create_app, outbox_renderers
 
     ctx = await build_context(settings)
     app = await create_app(settings, ctx=ctx, workers=False)
@@ -45,7 +45,7 @@ async def _work(settings: Settings, worker_id: str | None, sweeps: bool) -> None
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        await run_sender(ctx, stop=stop, worker_id=worker_id, sweeps=sweeps)
+        await run_sender(ctx, stop=stop, worker_id=worker_id, sweeps=sweeps, renderers=outbox_renderers())
     finally:
         await runner.cleanup()
         await ctx.close()

@@ -274,7 +274,8 @@ class OutboxWorker:
         settings = self.ctx.settings
         rate = {"telegram": settings.telegram_rate_per_second, "zalo": settings.zalo_rate_per_second}.get(channel)
         if rate:
-            await self.limiter.acquire(f"outbox:{channel}", rate, max(1, int(rate)))
+            # burst 1: the bucket is shared by every worker and must never exceed the platform rate
+            await self.limiter.acquire(f"outbox:{channel}", rate, 1)
 
     def _backoff(self, attempts: int) -> timedelta:
         base = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
