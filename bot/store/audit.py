@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.base import Repo
 from bot.store.models import AuditLog
 from bot.store.views import AuditInfo
+
+
+def add_audit(
+    s: AsyncSession,
+    *,
+    now: datetime,
+    official_id: int | None,
+    channel: str | None,
+    channel_user_id: str | None,
+    action: str,
+    target: str | None,
+    allowed: bool,
+    detail: dict[str, Any] | None = None,
+) -> AuditLog:
+    """An audit row in the caller's transaction (so the action and its record commit together)."""
+    row = AuditLog(official_id=official_id, channel=channel, channel_user_id=channel_user_id, action=action,
+                   target=target, allowed=allowed, detail=dict(detail or {}), created_at=now)
+    s.add(row)
+    return row
 
 
 class AuditRepo(Repo):
@@ -24,17 +45,9 @@ class AuditRepo(Repo):
         detail: dict[str, Any] | None = None,
     ) -> AuditInfo:
         async with self.session() as s:
-            row = AuditLog(
-                official_id=official_id,
-                channel=channel,
-                channel_user_id=channel_user_id,
-                action=action,
-                target=target,
-                allowed=allowed,
-                detail=dict(detail or {}),
-                created_at=self.clock.now(),
-            )
-            s.add(row)
+            row = add_audit(s, now=self.clock.now(), official_id=official_id, channel=channel,
+                            channel_user_id=channel_user_id, action=action, target=target, allowed=allowed,
+                            detail=detail)
             await s.flush()
             return AuditInfo.of(row)
 

@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import InvalidInput, NotFound
 from bot.store.areas import AreaRepo
+from bot.store.audit import add_audit
 from bot.store.base import Repo, is_unique_violation
 from bot.store.caseflow import CaseChange, ChangeHook
-from bot.store.models import AuditLog, Invite, Official
+from bot.store.models import Invite, Official
 from bot.store.views import CaseInfo
 
 log = logging.getLogger(__name__)
@@ -98,33 +99,6 @@ class InviteUnusable(InvalidInput):
 
 def normalize_invite(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-def add_audit(
-    s: AsyncSession,
-    *,
-    now: datetime,
-    official_id: int | None,
-    channel: str | None,
-    channel_user_id: str | None,
-    action: str,
-    target: str | None,
-    allowed: bool,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """An audit row in the caller's transaction (so the action and its record commit together)."""
-    s.add(
-        AuditLog(
-            official_id=official_id,
-            channel=channel,
-            channel_user_id=channel_user_id,
-            action=action,
-            target=target,
-            allowed=allowed,
-            detail=dict(detail or {}),
-            created_at=now,
-        )
-    )
 
 
 def audit_hook(official: OfficialInfo, action: str, detail: dict[str, Any] | None = None) -> ChangeHook:

@@ -8,6 +8,7 @@ the session for 24 h so a report interrupted mid-way can be resumed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -218,10 +219,7 @@ async def description_given(turn: Turn) -> None:
     if turn.text:
         d["description"] = _join(d.get("description"), turn.text)
     if turn.text or _count(turn, "voice") or _count(turn, "audio"):
-        if d.pop("editing", None):
-            await ask_confirm(turn)
-        else:
-            await ask_photo(turn)
+        await _continue(turn, ask_photo)
         return
     if took:  # a photo or location instead of words: fine, move on
         await ask_photo(turn)
@@ -229,12 +227,17 @@ async def description_given(turn: Turn) -> None:
     await ask_description(turn)
 
 
-@router.on_payload("report:skipdesc")
-async def description_skipped(turn: Turn) -> None:
+async def _continue(turn: Turn, next_step: Callable[[Turn], Awaitable[None]]) -> None:
+    """After a step: back to the read-back when editing one part, else on to `next_step`."""
     if draft(turn).pop("editing", None):
         await ask_confirm(turn)
-        return
-    await ask_photo(turn)
+    else:
+        await next_step(turn)
+
+
+@router.on_payload("report:skipdesc")
+async def description_skipped(turn: Turn) -> None:
+    await _continue(turn, ask_photo)
 
 
 @router.on_state("report:photo")
@@ -252,10 +255,7 @@ async def photo_given(turn: Turn) -> None:
 
 @router.on_payload("report:photosdone")
 async def photos_done(turn: Turn) -> None:
-    if draft(turn).pop("editing", None):
-        await ask_confirm(turn)
-        return
-    await ask_where(turn)
+    await _continue(turn, ask_where)
 
 
 @router.on_payload("report:loc")
