@@ -9,7 +9,6 @@ is handled afresh and nothing is lost or done twice.
 from __future__ import annotations
 
 import logging
-import time
 
 from bot import textinput
 from bot.context import AppContext
@@ -60,7 +59,7 @@ class Engine:
         if truncated:
             turn.say("engine.truncated", limit=ctx.settings.max_text_chars)
 
-        now = time.time()
+        now = ctx.clock.now().timestamp()
         expired_state = ""
         if session.state and session.updated_at and (
             now - session.updated_at > ctx.settings.session_timeout_minutes * 60
@@ -91,6 +90,9 @@ class Engine:
             await router.expired(turn, expired_state)
             if turn.replies and not (turn.text or inbound.media or inbound.location):
                 return
+
+        if turn.payload is None and turn.text and (label := self._button_for_label(turn)) is not None:
+            turn.payload, turn.text = label, ""
 
         if turn.payload is None and turn.text:
             number = textinput.choice_number(turn.text)
@@ -132,6 +134,20 @@ class Engine:
             return
         if router.idle is not None:
             await router.idle(turn)
+
+    @staticmethod
+    def _button_for_label(turn: Turn) -> str | None:
+        """A button's label sent back as text (reply keyboards, Zalo query buttons, or typed) is that button."""
+        prompt = turn.session.prompt
+        if not prompt or len(turn.text) > 200:
+            return None
+        typed = textinput.fold(turn.text)
+        for row in prompt.get("buttons", []):
+            for button in row:
+                label = str(button.get("label", ""))
+                if label == turn.text or (typed and textinput.fold(label) == typed):
+                    return str(button.get("payload"))
+        return None
 
     async def _route_payload(self, turn: Turn) -> None:
         payload = turn.payload or ""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from telegram import Bot, Update
 from telegram.error import BadRequest, TelegramError
 
-from bot.messages import Inbound, Media, Outbound
+from bot.messages import Media, Outbound
 from bot.ratelimit import RateLimiter
 from integrations.telegram.channel import TelegramChannel
 from integrations.telegram.inbound import CHANNEL, Handle, Ignore, MediaRef, Notice, Unreachable, classify
@@ -98,29 +98,10 @@ class UpdateProcessor:
             await self._channel.answer_callback(decision.callback_query_id)
         max_bytes = self._ctx.settings.max_media_bytes
         inbound.media = [await download(self._channel.bot, ref, max_bytes) for ref in decision.media]
-        await self._match_keyboard_label(inbound)
         replies = await self._engine.handle(inbound)
         if not replies:
             return  # a duplicate (already handled) or nothing to say
         self._channel.send_later(inbound.user_id, replies)
-
-    async def _match_keyboard_label(self, inbound: Inbound) -> None:
-        """A reply-keyboard button sends its label as text: turn it back into its payload.
-
-        Labels start with an emoji (STYLE), so ordinary words never cost a session read.
-        """
-        text = (inbound.text or "").strip()
-        if inbound.payload or not text or text[0].isalnum() or len(text) > 200:
-            return
-        session = await self._ctx.sessions.load(inbound.conversation_key)
-        if session is None or not session.prompt:
-            return
-        for row in session.prompt.get("buttons", []):
-            for button in row:
-                if button.get("label") == text:
-                    inbound.payload = button.get("payload")
-                    inbound.text = None
-                    return
 
     async def _notice(self, update_id: int, notice: Notice) -> None:
         if notice.group:
