@@ -15,7 +15,7 @@ install: $(STAMP) catalogs
 
 catalogs: $(STAMP)
 	@for d in $(DOMAINS); do \
-	  $(VENV)/bin/pybabel compile -q -D $$d -d locales || exit 1; \
+	  $(VENV)/bin/pybabel compile -D $$d -d locales >/dev/null || exit 1; \
 	done
 
 run: install

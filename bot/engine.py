@@ -88,8 +88,8 @@ class Engine:
 
         if expired_state and router.expired is not None and not turn.payload:
             await router.expired(turn, expired_state)
-            if turn.replies and not (turn.text or inbound.media or inbound.location):
-                return
+            if any(reply.buttons for reply in turn.replies):
+                return  # it asked something (resume the draft?): that question ends this turn
 
         if turn.payload is None and turn.text and (label := self._button_for_label(turn)) is not None:
             turn.payload, turn.text = label, ""

@@ -112,15 +112,7 @@ async def expired(turn: Turn, old_state: str) -> None:
 
 @router.on_payload("report:resume")
 async def resume(turn: Turn) -> None:
-    d = report.draft(turn)
-    if not d.get("category"):
-        await report.ask_category(turn)
-    elif not (d.get("description") or any(m.get("kind") in ("voice", "audio") for m in d["media"])):
-        await report.ask_description(turn)
-    elif not d.get("area_id") and d.get("lat") is None:
-        await report.ask_where(turn)
-    else:
-        await report.ask_confirm(turn)
+    await report.resume(turn)
 
 
 @router.on_idle

@@ -48,15 +48,18 @@ async def start(turn: Turn, *, category: str | None = None) -> None:
 
 
 async def ask_category(turn: Turn, key: str = "report.ask_category") -> None:
+    draft(turn)["step"] = "category"
     buttons = [turn.btn(f"cat.{c}", f"report:cat:{c}") for c in CATEGORIES]
     turn.ask(key, [*pairs(buttons), [turn.btn("common.cancel", "g:cancel")]], state="report:category")
 
 
 async def ask_description(turn: Turn) -> None:
+    draft(turn)["step"] = "desc"
     turn.ask("report.ask_description", [[turn.btn("report.skip", "report:skipdesc")]], state="report:desc")
 
 
 async def ask_photo(turn: Turn, key: str = "report.ask_photo") -> None:
+    draft(turn)["step"] = "photo"
     photos = _count(turn, "photo")
     buttons = [turn.btn("report.photos_done", "report:photosdone")] if photos else [
         turn.btn("report.no_photo", "report:photosdone")]
@@ -65,6 +68,7 @@ async def ask_photo(turn: Turn, key: str = "report.ask_photo") -> None:
 
 async def ask_where(turn: Turn) -> None:
     d = draft(turn)
+    d["step"] = "where"
     if d.get("area_id"):
         await ask_confirm(turn)
         return
@@ -80,6 +84,7 @@ async def ask_where(turn: Turn) -> None:
 
 async def ask_confirm(turn: Turn) -> None:
     d = draft(turn)
+    d["step"] = "confirm"
     d.pop("editing", None)
     lines = [turn.t("report.summary_category", category=category_label(turn, d.get("category", "other")))]
     if d.get("description"):
@@ -98,6 +103,13 @@ async def ask_confirm(turn: Turn) -> None:
     turn.ask("report.confirm", [[turn.btn("report.submit", "report:submit")],
                                 [turn.btn("report.edit", "report:edit"), turn.btn("common.cancel", "g:cancel")]],
              state="report:confirm", summary="\n".join(lines))
+
+
+async def resume(turn: Turn) -> None:
+    """Ask again the question the citizen stopped at (the draft remembers the step)."""
+    steps = {"category": ask_category, "desc": ask_description, "photo": ask_photo, "where": ask_where,
+             "confirm": ask_confirm}
+    await steps.get(str(draft(turn).get("step")), ask_category)(turn)
 
 
 def _count(turn: Turn, kind: str) -> int:
