@@ -12,7 +12,6 @@ import csv
 import importlib
 import json
 import logging
-import re
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -28,6 +27,7 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.context import AppContext
 from bot.i18n import Catalogs
+from bot.opendata import PUBLIC_FIELDS, public_row, redact
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,12 +53,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(cases_app, name="cases")
 
 console = Console()
-EXPORT_FIELDS = ("code", "status", "category", "priority", "area_code", "area", "province", "lat", "lon",
-                 "description", "reporter", "anonymous", "source_channel", "created_at", "updated_at",
-                 "acknowledged_at", "resolved_at", "closed_at", "rating")
-_PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,10}(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-REDACTED = "***"
+EXPORT_FIELDS = (*PUBLIC_FIELDS, "reporter")
 
 
 # --- plumbing -------------------------------------------------------------------------------
@@ -255,44 +250,11 @@ async def _case_rows(ctx: AppContext, *, status: str | None, limit: int | None) 
     return [_public_row(case, area_code, area, prov, name) for case, area_code, area, prov, name in rows]
 
 
-def redact(text: str | None) -> str | None:
-    """Phone numbers and e-mail addresses typed into a description are masked."""
-    if not text:
-        return text
-    return _EMAIL.sub(REDACTED, _PHONE.sub(REDACTED, text))
-
-
 def _public_row(case: Any, area_code: str | None, area: str | None, province: str | None,
                 reporter: str | None) -> dict[str, Any]:
-    anonymous = bool(case.anonymous)
-    lat, lon = case.lat, case.lon
-    if anonymous and lat is not None and lon is not None:
-        lat, lon = round(lat, 3), round(lon, 3)  # ~100 m: the street, not the house
-
-    def iso(value: Any) -> str | None:
-        return value.isoformat() if value is not None else None
-
-    return {
-        "code": case.code,
-        "status": case.status,
-        "category": case.category,
-        "priority": case.priority,
-        "area_code": area_code,
-        "area": area,
-        "province": province,
-        "lat": lat,
-        "lon": lon,
-        "description": redact(case.description),
-        "reporter": None if anonymous else reporter,
-        "anonymous": anonymous,
-        "source_channel": case.source_channel,
-        "created_at": iso(case.created_at),
-        "updated_at": iso(case.updated_at),
-        "acknowledged_at": iso(case.acknowledged_at),
-        "resolved_at": iso(case.resolved_at),
-        "closed_at": iso(case.closed_at),
-        "rating": case.rating,
-    }
+    row = public_row(case, area_code=area_code, area=area, province=province)
+    row["reporter"] = None if row["anonymous"] else reporter  # operators see who; the public never does
+    return row
 
 
 def _check_status(status: str | None, t: Callable[..., str]) -> None:
