@@ -1,4 +1,8 @@
-"""`tiengdan nlu …`: parse a message, (re)train the models, evaluate on a labelled file."""
+"""`tiengdan nlu …`: parse a message, (re)train the models, evaluate on a labelled file.
+
+Heavy modules (scikit-learn, the models) are imported inside the commands, so `tiengdan --help`
+and every other command stay fast.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,7 @@ from pathlib import Path
 
 import typer
 
-from nlu.dataset import read_examples
-from nlu.train import DEFAULT_DATA_DIR, DEFAULT_MODEL_DIR, save_models, train_models
+from nlu.paths import DEFAULT_DATA_DIR, DEFAULT_MODEL_DIR
 
 app = typer.Typer(help="Vietnamese NLU: parse, train, evaluate.", no_args_is_help=True)
 
@@ -35,6 +38,8 @@ def parse(
 @app.command()
 def train(model_dir: Path = ModelDir, data_dir: Path = DataDir) -> None:
     """Train the intent and category models from DATA_DIR and save them to MODEL_DIR."""
+    from nlu.train import save_models, train_models
+
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     models = train_models(data_dir)
     save_models(models, model_dir)
@@ -49,6 +54,7 @@ def evaluate(
     threshold: float = Threshold,
 ) -> None:
     """Per-label precision/recall/F1 and confusion tables, as given and without diacritics."""
+    from nlu.dataset import read_examples
     from nlu.embedded import EmbeddedNLU
     from nlu.evaluate import evaluate as run_evaluation
 

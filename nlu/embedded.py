@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 from nlu.areas import AreaIndex
 from nlu.entities import EntityExtractor, mask_entities
 from nlu.normalize import normalize, strip_diacritics
-from nlu.train import DEFAULT_MODEL_DIR, Models, ensure_models
+from nlu.paths import DEFAULT_MODEL_DIR
+from nlu.train import Models, ensure_models
 from nlu.types import FALLBACK_INTENT, Entity, ParseResult, Score
 
 log = logging.getLogger(__name__)

@@ -23,13 +23,11 @@ import sklearn
 from nlu.areas import AreaIndex
 from nlu.dataset import fingerprint, load_training_data
 from nlu.entities import EntityExtractor, mask_entities
+from nlu.paths import DEFAULT_DATA_DIR
 from nlu.recognizer import MODEL_VERSION, TextClassifier
 
 log = logging.getLogger(__name__)
 
-NLU_DIR = Path(__file__).resolve().parent
-DEFAULT_DATA_DIR = NLU_DIR / "data"
-DEFAULT_MODEL_DIR = NLU_DIR / "models"
 MODEL_FILE = "model.joblib"
 FINGERPRINT_FILE = "fingerprint.txt"
 

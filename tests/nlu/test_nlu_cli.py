@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -11,6 +13,7 @@ from nlu.cli import app
 from nlu.train import FINGERPRINT_FILE, MODEL_FILE
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_parse_prints_rasa_json(nlu_model_dir: Path) -> None:
@@ -65,3 +68,10 @@ def test_train_writes_model_and_fingerprint(tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", "--model-dir", str(tmp_path / "m")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "m" / MODEL_FILE).exists() and (tmp_path / "m" / FINGERPRINT_FILE).exists()
+
+
+def test_importing_the_cli_does_not_import_scikit_learn() -> None:
+    """`tiengdan --help` must not pay for scikit-learn: heavy imports happen inside the commands."""
+    code = "import sys, nlu.cli; print(any(m == 'sklearn' or m.startswith('sklearn.') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"
