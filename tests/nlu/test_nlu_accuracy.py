@@ -1,7 +1,7 @@
 """Cross-validated accuracy with regression floors, as written and with diacritics stripped.
 
 5-fold stratified CV on the examples of nlu/data (each example and its accent-free twin stay in
-the same fold). Floors sit a few points under today's figures (reported by bench/nlu.py and the
+the same fold). Floors sit about one point under today's figures (reported by bench/nlu.py and the
 test output) so a data or feature change that hurts recognition fails here.
 """
 
@@ -17,7 +17,8 @@ from nlu.normalize import normalize, strip_diacritics
 from nlu.recognizer import TextClassifier
 from nlu.train import DEFAULT_DATA_DIR, training_masker
 
-FLOORS = {"intents": (0.86, 0.86), "categories": (0.76, 0.75)}
+# 5-fold CV today: intents 0.922 / 0.920, categories 0.921 / 0.920 (as written / without diacritics).
+FLOORS = {"intents": (0.91, 0.91), "categories": (0.91, 0.91)}
 
 
 def cross_validate(examples: Sequence[Example], folds: int = 5) -> tuple[float, float]:
