@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 8
     outbox_poll_seconds: float = 1.0
 
+    # Open311 GeoReport v2: keys allowed to POST requests (JSON list in the environment)
+    open311_api_keys: list[SecretStr] = Field(default_factory=list)
+
     # Deadlines (working hours, Asia/Ho_Chi_Minh)
     timezone: str = "Asia/Ho_Chi_Minh"
     sla_ack_working_hours: float = 8.0

@@ -128,3 +128,30 @@ def geojson_feature(row: dict[str, Any]) -> dict[str, Any]:
 
 GEOJSON_HEAD = '{"type": "FeatureCollection", "features": [\n'
 GEOJSON_TAIL = "\n]}\n"
+
+
+# --- labels for public pages and APIs ------------------------------------------------------------
+
+
+class Texts(Protocol):
+    """The bits of `bot.i18n.Catalogs` public labels need."""
+
+    def t(self, locale: str | None, key: str, /, **params: Any) -> str: ...
+
+    def has(self, key: str, locale: str) -> bool: ...
+
+
+_LEADING_SYMBOLS = re.compile(r"^[^\w(]+", re.UNICODE)
+
+
+def category_name(texts: Texts, locale: str, category: str) -> str:
+    """A plain category name (no emoji): `dash.cat.<code>`, else the chat label, else the code."""
+    for key in (f"dash.cat.{category}", f"cat.{category}"):
+        if texts.has(key, locale) or texts.has(key, "vi"):
+            return _LEADING_SYMBOLS.sub("", texts.t(locale, key)).strip() or category
+    return category
+
+
+def status_name(texts: Texts, locale: str, status: str) -> str:
+    key = f"dash.status.{status}"
+    return texts.t(locale, key) if texts.has(key, locale) or texts.has(key, "vi") else status

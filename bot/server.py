@@ -189,6 +189,10 @@ async def create_app(settings: Settings, *, ctx: AppContext | None = None, worke
     app.router.add_get("/metrics", metrics_view)
     setup_webchat(app, ctx, engine, metrics=metrics)
     _setup_nlu_route(app, ctx)
+    from dialogs.citizen.common import CATEGORIES  # the services Open311 and the dashboard list
+    for module in ("integrations.open311", "integrations.dashboard"):
+        if (public := _optional(module)) is not None:
+            public.add_routes(app, ctx, CATEGORIES)
     mounted = _setup_channels(app, ctx, engine, telegram_polling=telegram_polling)
     log.info("channels mounted: web%s", "".join(f", {m}" for m in mounted))
 
