@@ -7,9 +7,9 @@ hooks) but serves no HTTP. Run as many as you like: claims never overlap.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
+import sys
 
 import typer
 
@@ -41,8 +41,8 @@ async def _work(settings: Settings, worker_id: str | None, sweeps: bool) -> None
     await runner.setup()  # start-up hooks register the channels; no site: no HTTP served
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
+    if sys.platform != "win32":  # asyncio has no signal handlers on Windows
+        for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     try:
         await run_sender(ctx, stop=stop, worker_id=worker_id, sweeps=sweeps, renderers=outbox_renderers())
