@@ -47,7 +47,7 @@ def vietnam_today() -> date:
 
 
 class EmbeddedNLU:
-    """Implements the `NLU` protocol with the scikit-learn models of `nlu/train.py`."""
+    """Implements the `NLU` protocol with the models of `nlu/train.py` (numpy at run time)."""
 
     def __init__(
         self,

@@ -1,6 +1,8 @@
 """Text classifiers: TF-IDF char n-grams (accented and diacritic-free) + word n-grams + logistic regression.
 
 Char n-grams survive typos, missing diacritics and stretched words; word n-grams catch the rest.
+Training and cross-validation use scikit-learn; `compact()` exports the fitted model to
+`nlu.linear.LinearTextModel`, which the running bot uses without importing scikit-learn.
 Each training example is learned twice, as written and with diacritics stripped, so "phan anh duong
 ngap" scores like "phản ánh đường ngập". Inputs are `Normalized.folded` strings (see normalize.py).
 """
@@ -16,14 +18,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
+from nlu.linear import MODEL_VERSION, PREPROCESSORS, LinearTextModel, NgramFeatures, identity
 from nlu.normalize import normalize, strip_diacritics
 
-# Bump when features or model change: part of the stale-model fingerprint.
-MODEL_VERSION = "3"
-
-
-def _identity(text: str) -> str:
-    return text
+__all__ = ["MODEL_VERSION", "TextClassifier", "augment", "build_pipeline"]
 
 
 def build_pipeline(c: float = 20.0) -> Pipeline:
@@ -32,7 +30,7 @@ def build_pipeline(c: float = 20.0) -> Pipeline:
         [
             (
                 "char",
-                TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5), preprocessor=_identity, sublinear_tf=True),
+                TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5), preprocessor=identity, sublinear_tf=True),
             ),
             (
                 "char_ascii",
@@ -97,3 +95,27 @@ class TextClassifier:
 
     def predict(self, folded_texts: Sequence[str]) -> list[str]:
         return [str(p) for p in self.pipeline.predict(list(folded_texts))]
+
+    def compact(self) -> LinearTextModel:
+        """The same model as plain arrays, scored with numpy only (see nlu/linear.py)."""
+        names = {fn: name for name, fn in PREPROCESSORS.items()}
+        features = []
+        for _, vectorizer in self.pipeline.named_steps["features"].transformer_list:
+            supported = vectorizer.sublinear_tf and vectorizer.use_idf and vectorizer.norm == "l2"
+            if not supported or vectorizer.binary or vectorizer.analyzer not in {"char_wb", "word"}:
+                raise ValueError(f"cannot export {vectorizer!r}")
+            if vectorizer.preprocessor not in names:
+                raise ValueError(f"cannot export {vectorizer!r}")
+            vocabulary = {str(term): int(i) for term, i in vectorizer.vocabulary_.items()}
+            features.append(
+                NgramFeatures(
+                    vectorizer.analyzer,
+                    tuple(vectorizer.ngram_range),
+                    names[vectorizer.preprocessor],
+                    vectorizer.token_pattern,
+                    vocabulary,
+                    np.asarray(vectorizer.idf_, dtype=np.float64),
+                )
+            )
+        clf = self.pipeline.named_steps["clf"]
+        return LinearTextModel(tuple(features), np.asarray(clf.coef_), np.asarray(clf.intercept_), tuple(self.labels))

@@ -1,7 +1,8 @@
 """Train, save and load the embedded models, retraining automatically when the data changed.
 
-A model directory holds `model.joblib` (both classifiers) and `fingerprint.txt`, a hash of every
-training file plus the feature/model version and scikit-learn's version. `ensure_models()` compares
+A model directory holds `model.npz` (both classifiers as plain arrays, see nlu/linear.py: loading
+and predicting need numpy only, not scikit-learn) and `fingerprint.txt`, a hash of every training
+file plus the feature/model version and scikit-learn's version. `ensure_models()` compares
 that hash with the data on disk and retrains when they differ, so editing `nlu/data/*.yml` never
 leaves a stale model behind.
 """
@@ -15,36 +16,39 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from importlib.metadata import version
 from pathlib import Path
 
-import joblib
-import sklearn
+import numpy as np
 
 from nlu.areas import AreaIndex
 from nlu.dataset import fingerprint, load_training_data
 from nlu.entities import EntityExtractor, mask_entities
+from nlu.linear import MODEL_VERSION, LinearTextModel
 from nlu.paths import DEFAULT_DATA_DIR
-from nlu.recognizer import MODEL_VERSION, TextClassifier
 
 log = logging.getLogger(__name__)
 
-MODEL_FILE = "model.joblib"
+MODEL_FILE = "model.npz"
 FINGERPRINT_FILE = "fingerprint.txt"
 
 
 @dataclass
 class Models:
-    intents: TextClassifier
-    categories: TextClassifier
+    intents: LinearTextModel
+    categories: LinearTextModel
     fingerprint: str
 
 
 def data_fingerprint(data_dir: Path) -> str:
-    return fingerprint(data_dir, extra=(MODEL_VERSION, sklearn.__version__))
+    # The installed version, read without importing scikit-learn (slow) on every start.
+    return fingerprint(data_dir, extra=(MODEL_VERSION, version("scikit-learn")))
 
 
 def train_models(data_dir: Path = DEFAULT_DATA_DIR) -> Models:
     """Fit the intent and the category classifier on every YAML file under `data_dir`."""
+    from nlu.recognizer import TextClassifier  # scikit-learn: only needed to train
+
     started = time.perf_counter()
     data = load_training_data(data_dir)
     if not data.intents or not data.categories:
@@ -58,7 +62,7 @@ def train_models(data_dir: Path = DEFAULT_DATA_DIR) -> Models:
         len(data.categories),
         time.perf_counter() - started,
     )
-    return Models(intents, categories, data_fingerprint(data_dir))
+    return Models(intents.compact(), categories.compact(), data_fingerprint(data_dir))
 
 
 def training_masker() -> Callable[[str], str]:
@@ -71,7 +75,7 @@ def save_models(models: Models, model_dir: Path) -> None:
     """Write atomically (temp file + rename) so a concurrent reader never sees half a model."""
     model_dir.mkdir(parents=True, exist_ok=True)
     for name, write in (
-        (MODEL_FILE, lambda p: joblib.dump(models, p, compress=3)),
+        (MODEL_FILE, lambda p: _write_arrays(models, p)),
         (FINGERPRINT_FILE, lambda p: Path(p).write_text(models.fingerprint, encoding="utf-8")),
     ):
         fd, tmp = tempfile.mkstemp(dir=model_dir, prefix=f".{name}.")
@@ -84,16 +88,30 @@ def save_models(models: Models, model_dir: Path) -> None:
                 os.unlink(tmp)
 
 
+def _write_arrays(models: Models, path: str) -> None:
+    with open(path, "wb") as f:  # a file object: np.savez would append ".npz" to a bare path
+        arrays = {
+            "fingerprint": np.frombuffer(models.fingerprint.encode(), dtype=np.uint8),
+            **models.intents.to_arrays("intents_"),
+            **models.categories.to_arrays("categories_"),
+        }
+        np.savez_compressed(f, allow_pickle=False, **arrays)
+
+
 def load_models(model_dir: Path) -> Models | None:
     path = model_dir / MODEL_FILE
     if not path.exists():
         return None
     try:
-        models = joblib.load(path)
-    except Exception:  # corrupt or incompatible pickle: retrain rather than crash
+        with np.load(path, allow_pickle=False) as arrays:
+            return Models(
+                LinearTextModel.from_arrays(arrays, "intents_"),
+                LinearTextModel.from_arrays(arrays, "categories_"),
+                arrays["fingerprint"].tobytes().decode(),
+            )
+    except Exception:  # corrupt, truncated or from another version: retrain rather than crash
         log.warning("could not load NLU model from %s; retraining", path, exc_info=True)
         return None
-    return models if isinstance(models, Models) else None
 
 
 def saved_fingerprint(model_dir: Path) -> str | None:
