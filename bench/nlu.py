@@ -63,7 +63,7 @@ def main() -> None:
     cold = [cold_start(args.model_dir) for _ in range(3)]
     print(f"cold start (fresh process: import + load): min {min(cold):.3f} s, max {max(cold):.3f} s")
 
-    from nlu import EmbeddedNLU
+    from nlu.embedded import EmbeddedNLU
 
     base = rss_mb()
     t = time.perf_counter()
