@@ -16,7 +16,7 @@ from sqlalchemy.sql import Select
 
 from bot.store.base import Repo
 from bot.store.caseflow import OPEN_STATUSES
-from bot.store.models import Area, Case
+from bot.store.models import Area, Case, Delivery
 from bot.store.views import CaseInfo
 
 
@@ -92,6 +92,15 @@ class CaseQueries(Repo):
             rows = (await s.execute(query)).all()
             total = int(await s.scalar(count) or 0)
         return [CaseInfo.of(c, name) for c, name in rows], total
+
+    async def undelivered_notices(self, citizen_id: int) -> int:
+        """Updates for this citizen that could not reach them (Zalo window closed, bot blocked…),
+        so the official knows to get in touch another way."""
+        async with self.read() as s:
+            count = await s.scalar(select(func.count(Delivery.id)).where(
+                Delivery.citizen_id == citizen_id, Delivery.kind == "notification",
+                Delivery.status.in_(("window_closed", "failed"))))
+            return int(count or 0)
 
     async def overdue_unescalated(self, now: datetime, limit: int = 200) -> list[CaseInfo]:
         """Overdue open cases not escalated yet (the SLA sweeper's work list)."""

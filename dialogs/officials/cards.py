@@ -58,6 +58,9 @@ async def card_text(turn: Turn, case: CaseInfo) -> str:
             lines.append(t("off.card_overdue"))
     if case.escalated_at:
         lines.append(t("off.card_escalated", when=when(turn, case.escalated_at)))
+    undelivered = await turn.store.cases.undelivered_notices(case.citizen_id)
+    if undelivered:
+        lines.append(t("off.card_undelivered", count=undelivered))
     if case.rating:
         lines.append(t("off.card_rating", stars="⭐" * case.rating))
     if case.description:

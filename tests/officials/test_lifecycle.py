@@ -155,3 +155,20 @@ async def test_stats_text_and_chart(engine: Engine, ctx: AppContext, store: Stor
     assert "không thuộc địa bàn" in chat.last_text
     await chat.say("/stats foo bar baz")
     assert "Cách dùng: /stats" in chat.last_text
+
+
+async def test_case_card_warns_when_updates_cannot_reach_the_citizen(engine: Engine, store: Store,
+                                                                     ctx: AppContext) -> None:
+    from bot.errors import WindowClosed
+    from tests.officials.conftest import new_case
+
+    case = await new_case(store, user="far-away", via="web")
+    await store.officials.add(channel="console", channel_user_id="off", role="official", unit="Phường",
+                              area_codes=[THUAN_HOA])
+    official = Chat(engine, "console", "off")
+    await official.say(f"/reply {case.code} Đã cử người xuống kiểm tra")
+    web = channel(ctx, "web")
+    web.failures.append(WindowClosed("no open tab"))
+    await OutboxWorker(ctx, worker_id="w1").run_once()
+    await official.say(f"/case {case.code}")
+    assert "chưa tới được người dân" in official.last_text
