@@ -28,22 +28,54 @@ COARSE_DIGITS = 3  # 0.001° ≈ 100 m: the street, not the house
 class PublicCase(Protocol):
     """What a public row reads from a case (a `CaseInfo` or an ORM `Case`)."""
 
-    code: str
-    status: str
-    category: str
-    priority: str
-    description: str | None
-    lat: float | None
-    lon: float | None
-    anonymous: bool
-    source_channel: str
-    created_at: datetime
-    updated_at: datetime
-    acknowledged_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    due_at: datetime | None
-    rating: int | None
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def category(self) -> str: ...
+
+    @property
+    def priority(self) -> str: ...
+
+    @property
+    def description(self) -> str | None: ...
+
+    @property
+    def lat(self) -> float | None: ...
+
+    @property
+    def lon(self) -> float | None: ...
+
+    @property
+    def anonymous(self) -> bool: ...
+
+    @property
+    def source_channel(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def updated_at(self) -> datetime: ...
+
+    @property
+    def acknowledged_at(self) -> datetime | None: ...
+
+    @property
+    def resolved_at(self) -> datetime | None: ...
+
+    @property
+    def closed_at(self) -> datetime | None: ...
+
+    @property
+    def due_at(self) -> datetime | None: ...
+
+    @property
+    def rating(self) -> int | None: ...
+
 
 
 def redact(text: str | None) -> str | None:

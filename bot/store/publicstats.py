@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, select, true
@@ -37,10 +37,11 @@ class CaseFilter:
 
     def clause(self) -> ColumnElement[bool]:
         conditions: list[ColumnElement[bool]] = []
+        # UTC before comparing: SQLite compares the stored text, so offsets must match
         if self.since is not None:
-            conditions.append(Case.created_at >= self.since)
+            conditions.append(Case.created_at >= self.since.astimezone(UTC))
         if self.until is not None:
-            conditions.append(Case.created_at <= self.until)
+            conditions.append(Case.created_at <= self.until.astimezone(UTC))
         if self.statuses is not None:
             conditions.append(Case.status.in_(list(self.statuses)))
         if self.categories is not None:
@@ -194,17 +195,19 @@ async def trend(repo: Repo, flt: CaseFilter, *, now: datetime, days: int, tz: st
     zone = ZoneInfo(tz)
     today = now.astimezone(zone).date()
     first = today - timedelta(days=days - 1)
-    start = datetime.combine(first, datetime.min.time(), zone)
+    start = datetime.combine(first, datetime.min.time(), zone).astimezone(UTC)
     area_only = CaseFilter(categories=flt.categories, area_ids=flt.area_ids, statuses=flt.statuses)
     filed_q = select(Case.created_at).where(area_only.clause(), Case.created_at >= start)
     resolved_q = select(Case.resolved_at).where(area_only.clause(), Case.resolved_at >= start)
     filed: dict[date, int] = {}
     resolved: dict[date, int] = {}
     async with repo.read() as s:
-        for (at,) in await s.execute(filed_q):
-            filed[at.astimezone(zone).date()] = filed.get(at.astimezone(zone).date(), 0) + 1
-        for (at,) in await s.execute(resolved_q):
-            if at is not None:
-                resolved[at.astimezone(zone).date()] = resolved.get(at.astimezone(zone).date(), 0) + 1
+        for (created,) in await s.execute(filed_q):
+            day = created.astimezone(zone).date()
+            filed[day] = filed.get(day, 0) + 1
+        for (done,) in await s.execute(resolved_q):
+            if done is not None:
+                day = done.astimezone(zone).date()
+                resolved[day] = resolved.get(day, 0) + 1
     span = [first + timedelta(days=i) for i in range(days)]
     return Trend(days=[DayCount(day=d, filed=filed.get(d, 0), resolved=resolved.get(d, 0)) for d in span])
