@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,7 +40,7 @@ async def parse_scope(ctx: AppContext, query: Mapping[str, str]) -> Scope:
     raw_days = query.get("days", "").strip()
     days = DEFAULT_DAYS
     if raw_days:
-        if not raw_days.isdigit() or not 1 <= int(raw_days) <= MAX_DAYS:
+        if not re.fullmatch(r"[0-9]{1,5}", raw_days) or not 1 <= int(raw_days) <= MAX_DAYS:
             raise BadQuery("dash.error.days", max=MAX_DAYS)
         days = int(raw_days)
     area, area_ids = await parse_area(ctx, query.get("area"))
@@ -110,4 +111,6 @@ def parse_since(raw: str | None, tz: Any) -> datetime | None:
         value = datetime.fromisoformat(text.replace(" ", "+"))
     except ValueError:
         raise BadQuery("dash.error.since", value=text[:40]) from None
+    if not 1970 <= value.year <= 2200:
+        raise BadQuery("dash.error.since", value=text[:40])
     return value if value.tzinfo is not None else value.replace(tzinfo=tz)

@@ -54,6 +54,8 @@ class Open311:
             value = datetime.fromisoformat(raw.strip().replace(" ", "+"))
         except ValueError:
             raise RequestError(400, "dash.open311.error.bad_date", field=name) from None
+        if not 1970 <= value.year <= 2200:  # also keeps window arithmetic clear of overflow
+            raise RequestError(400, "dash.open311.error.bad_date", field=name)
         if value.tzinfo is None:
             value = value.replace(tzinfo=ZoneInfo(self.ctx.settings.timezone))
         return value

@@ -60,7 +60,8 @@ async def test_empty_store_renders(client: TestClient[Any, Any]) -> None:
 
 async def test_bad_parameters_are_400_not_500(client: TestClient[Any, Any]) -> None:
     for query, text in (("area=99999", "Không tìm thấy địa bàn có mã 99999."), ("days=abc", "Số ngày"),
-                        ("days=0", "Số ngày"), ("days=99999", "Số ngày"), ("days=-5", "Số ngày")):
+                        ("days=0", "Số ngày"), ("days=%C2%B2", "Số ngày"), ("days=99999", "Số ngày"),
+                        ("days=-5", "Số ngày")):
         response = await client.get(f"/dashboard?{query}")
         assert response.status == 400, query
         assert text in await response.text()

@@ -85,7 +85,7 @@ async def test_filters(client: TestClient[Any, Any], world: World) -> None:
 
 
 @pytest.mark.parametrize("query", ["status=pending", "category=potholes", "since=last-week", "area=000",
-                                   "since=2026-13-45"])
+                                   "since=2026-13-45", "since=0001-01-01T00:00:00%2B07:00"])
 async def test_bad_filters_are_400(client: TestClient[Any, Any], query: str) -> None:
     for fmt in ("csv", "json", "geojson"):
         response = await client.get(f"/opendata/cases.{fmt}?{query}")

@@ -165,7 +165,8 @@ async def test_list_filter_and_get(client: TestClient[Any, Any], ctx: AppContext
 
 
 async def test_bad_query_parameters_are_400(client: TestClient[Any, Any]) -> None:
-    for query in ("start_date=yesterday", "end_date=2026-13-01", "status=pending",
+    for query in ("start_date=yesterday", "end_date=2026-13-01", "status=pending", "start_date=9999-12-31",
+                  "end_date=0001-01-01T00:00:00%2B07:00",
                   "start_date=2026-02-01T00:00:00Z&end_date=2026-01-01T00:00:00Z",
                   "service_request_id=" + ",".join(["1"] * 101)):
         response = await client.get(f"/open311/v2/requests.json?{query}")
