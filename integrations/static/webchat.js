@@ -46,13 +46,30 @@
   var retryMs = 1000;
   var frameCounter = 0;
   var pendingButtons = [];
+  var retryTimer = null;
+  var typingEl = null;
+  var typingTimer = null;
+  var TYPING_MAX_MS = 30000;
+  var placeholder = input.placeholder;
 
   function setStatus(key, cls) {
+    var atBottom = logEl.scrollHeight - logEl.scrollTop - logEl.clientHeight < 4;
     statusEl.textContent = t(key);
     statusEl.className = "status " + (cls || "");
+    if (atBottom) { scrollDown(); } // the band takes room: keep the newest message in view
   }
 
   function scrollDown() { logEl.scrollTop = logEl.scrollHeight; }
+
+  // The newest message in view; one taller than the chat shows its start (the question), not its end.
+  function reveal(el) {
+    var top = el.getBoundingClientRect().top - logEl.getBoundingClientRect().top;
+    if (el.offsetHeight > logEl.clientHeight - 16) {
+      logEl.scrollTop += top - 8;
+    } else {
+      scrollDown();
+    }
+  }
 
   function bubble(who, text, extraClass) {
     var el = document.createElement("div");
@@ -64,9 +81,32 @@
     var body = document.createElement("p");
     body.textContent = text;
     el.appendChild(body);
-    logEl.appendChild(el);
-    scrollDown();
+    logEl.insertBefore(el, typingEl && typingEl.parentNode === logEl ? typingEl : null);
+    reveal(el);
     return el;
+  }
+
+  function stopTyping() {
+    window.clearTimeout(typingTimer);
+    if (typingEl && typingEl.parentNode) { typingEl.parentNode.removeChild(typingEl); }
+  }
+
+  // Three dots while an answer is on its way; a slow network must not look like a dead page.
+  function startTyping() {
+    if (!typingEl) {
+      typingEl = document.createElement("div");
+      typingEl.className = "msg bot typing";
+      typingEl.setAttribute("role", "img");
+      typingEl.setAttribute("aria-label", t("web.waiting"));
+      var dots = document.createElement("span");
+      dots.className = "dots";
+      for (var i = 0; i < 3; i++) { dots.appendChild(document.createElement("i")); }
+      typingEl.appendChild(dots);
+    }
+    window.clearTimeout(typingTimer);
+    logEl.appendChild(typingEl);
+    scrollDown();
+    typingTimer = window.setTimeout(stopTyping, TYPING_MAX_MS);
   }
 
   function disableOldButtons() {
@@ -74,7 +114,35 @@
     pendingButtons = [];
   }
 
+  function askLocation() {
+    locationBtn.disabled = true;
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      locationBtn.disabled = false;
+      locationBtn.classList.remove("attention");
+      bubble("me", t("web.sent_location"));
+      send({ location: { lat: pos.coords.latitude, lon: pos.coords.longitude } });
+    }, function () {
+      locationBtn.disabled = false;
+      bubble("bot", t("web.location_denied"), "error");
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }
+
+  // The bot asks where: offer the phone's position right in the message (like Telegram's keyboard button).
+  function locationChoice(box) {
+    var rowEl = document.createElement("div");
+    rowEl.className = "button-row";
+    var btn = document.createElement("button");
+    btn.type = "button";
+    btn.className = "choice locate";
+    btn.textContent = t("web.location_share");
+    btn.addEventListener("click", askLocation);
+    rowEl.appendChild(btn);
+    box.insertBefore(rowEl, box.firstChild);
+    pendingButtons.push(btn);
+  }
+
   function showFrame(frame) {
+    stopTyping();
     if (frame.error) {
       bubble("bot", frame.text || "", "error");
       return;
@@ -88,8 +156,12 @@
       el.appendChild(img);
     }
     var rows = Array.isArray(frame.buttons) ? frame.buttons : [];
-    if (rows.length) {
+    var offerLocation = Boolean(frame.request_location) && !locationBtn.hidden;
+    var locateMarker = Array.from(t("web.location_share"))[0] || "";
+    var locateButton = null;
+    if (rows.length || offerLocation) {
       disableOldButtons();
+      el.classList.add("has-buttons");
       var box = document.createElement("div");
       box.className = "buttons";
       rows.forEach(function (row) {
@@ -100,28 +172,38 @@
           btn.type = "button";
           btn.className = "choice";
           btn.textContent = b.label;
-          btn.addEventListener("click", function () {
-            bubble("me", b.label);
-            disableOldButtons();
-            send({ payload: b.payload });
-          });
+          if (offerLocation && !locateButton && locateMarker && String(b.label).indexOf(locateMarker) === 0) {
+            // The bot's own "📍 send location" choice: on the web it asks the phone for its position.
+            locateButton = btn;
+            btn.className = "choice locate";
+            btn.addEventListener("click", askLocation);
+          } else {
+            btn.addEventListener("click", function () {
+              bubble("me", b.label);
+              disableOldButtons();
+              send({ payload: b.payload });
+            });
+          }
           rowEl.appendChild(btn);
           pendingButtons.push(btn);
         });
         box.appendChild(rowEl);
       });
+      if (offerLocation && !locateButton) { locationChoice(box); }
       el.appendChild(box);
     }
-    if (frame.request_location && !locationBtn.hidden) {
-      locationBtn.classList.add("attention");
-    }
-    scrollDown();
+    locationBtn.classList.toggle("attention", offerLocation);
+    // A phone number is asked for: the keypad opens with digits (the web has no contact button).
+    input.inputMode = frame.request_contact ? "tel" : "text";
+    input.placeholder = frame.request_contact ? t("web.phone_placeholder") : placeholder;
+    reveal(el);
   }
 
   function send(frame) {
     frameCounter += 1;
     frame.id = Date.now().toString(36) + "-" + frameCounter + "-" + newId(6);
     queue.push(JSON.stringify(frame));
+    startTyping();
     flush();
   }
 
@@ -132,6 +214,9 @@
   }
 
   function connect() {
+    window.clearTimeout(retryTimer);
+    retryTimer = null;
+    if (ws && (ws.readyState === 0 || ws.readyState === 1)) { return; }
     var proto = window.location.protocol === "https:" ? "wss:" : "ws:";
     var url = proto + "//" + window.location.host + "/webchat/ws?user=" + encodeURIComponent(userId) +
       "&lang=" + encodeURIComponent(lang);
@@ -150,11 +235,22 @@
       try { showFrame(JSON.parse(event.data)); } catch (e) { /* ignore a frame we cannot read */ }
     });
     ws.addEventListener("close", function () {
+      stopTyping();
       setStatus("web.status.offline", "offline");
-      window.setTimeout(connect, retryMs);
-      retryMs = Math.min(retryMs * 2, 30000);
+      window.clearTimeout(retryTimer);
+      retryTimer = window.setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, 10000);
     });
   }
+
+  // Back online or back to the tab (a phone waking up): try now instead of waiting for the timer.
+  function retrySoon() {
+    if (ws && ws.readyState === 3) { retryMs = 1000; connect(); }
+  }
+  window.addEventListener("online", retrySoon);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { retrySoon(); }
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -165,6 +261,13 @@
     input.value = "";
     input.focus();
   });
+
+  // The on-screen keyboard shrinks the page: keep the newest message above it.
+  if (window.visualViewport) {
+    window.visualViewport.addEventListener("resize", function () {
+      if (document.activeElement === input) { scrollDown(); }
+    });
+  }
 
   // --- photo ---------------------------------------------------------------------------
   function readAsDataUrl(blob, done) {
@@ -195,7 +298,13 @@
     if (!file) { return; }
     var sendPhoto = function (dataUrl) {
       if (!dataUrl) { bubble("bot", t("web.photo_failed"), "error"); return; }
-      bubble("me", t("web.sent_photo"));
+      var mine = bubble("me", t("web.sent_photo"));
+      var thumb = document.createElement("img");
+      thumb.alt = "";
+      thumb.src = dataUrl;
+      thumb.addEventListener("load", function () { scrollDown(); });
+      thumb.addEventListener("error", function () { mine.removeChild(thumb); }); // e.g. HEIC: no preview
+      mine.appendChild(thumb);
       send({ photo: dataUrl });
     };
     if (file.size > MAX_PHOTO_BYTES) { shrink(file, sendPhoto); } else { readAsDataUrl(file, sendPhoto); }
@@ -254,18 +363,7 @@
   // --- location ------------------------------------------------------------------------
   if (navigator.geolocation) {
     locationBtn.hidden = false;
-    locationBtn.addEventListener("click", function () {
-      locationBtn.disabled = true;
-      navigator.geolocation.getCurrentPosition(function (pos) {
-        locationBtn.disabled = false;
-        locationBtn.classList.remove("attention");
-        bubble("me", t("web.sent_location"));
-        send({ location: { lat: pos.coords.latitude, lon: pos.coords.longitude } });
-      }, function () {
-        locationBtn.disabled = false;
-        bubble("bot", t("web.location_denied"), "error");
-      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
-    });
+    locationBtn.addEventListener("click", askLocation);
   }
 
   connect();

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.context import AppContext
 from bot.messages import Media, Outbound
-from integrations.webchat import render
+from integrations.webchat import ERROR_CODES, STATIC_DIR, render
 from tests.harness import JPEG
 
 
@@ -91,3 +91,58 @@ async def test_media_route_serves_only_stored_images(client: TestClient[Any, Any
     assert (await client.get("/media/" + saved.sha256.upper())).status == 404
     assert (await client.get("/media/..%2F..%2Fetc%2Fpasswd")).status == 404
     assert (await client.get("/media/not-a-hash")).status == 404
+
+
+def script_keys() -> set[str]:
+    """Catalog keys the page script looks up with t("…")."""
+    js = (STATIC_DIR / "webchat.js").read_text(encoding="utf-8")
+    return set(re.findall(r'\bt\("(web\.[a-z0-9_.]+)"\)', js))
+
+
+async def test_every_text_the_script_shows_comes_from_the_catalog(client: TestClient[Any, Any]) -> None:
+    keys = script_keys()
+    assert {"web.location_share", "web.waiting", "web.phone_placeholder", "web.location_denied"} <= keys
+    for lang in ("vi", "en"):
+        strings = i18n_block(await (await client.get("/", params={"lang": lang})).text())
+        missing = sorted(k for k in keys if not strings.get(k))
+        assert not missing, f"{lang}: the page script would show nothing for {missing}"
+
+
+async def test_location_button_in_a_message_matches_the_dialog_button(app_ctx: AppContext) -> None:
+    """The script makes the bot's own "📍 …" choice ask for the position; both start with one icon."""
+    t = app_ctx.i18n.t
+    for lang in ("vi", "en"):
+        assert t(lang, "web.location_share").startswith("📍")
+        assert t(lang, "report.send_location").startswith("📍")
+
+
+async def test_problems_are_shown_with_a_warning_icon(client: TestClient[Any, Any], app_ctx: AppContext) -> None:
+    strings = i18n_block(await (await client.get("/")).text())
+    for key in ("web.status.offline", "web.photo_failed", "web.voice_denied", "web.location_denied",
+                *(f"web.error.{code}" for code in ERROR_CODES)):
+        assert strings[key].startswith("⚠️"), key
+        assert app_ctx.i18n.t("en", key).startswith("⚠️"), key
+    async with client.ws_connect("/webchat/ws?user=warn-1") as ws:
+        await ws.send_str("{not json")
+        frame = await ws.receive_json(timeout=10)
+    assert frame == {"error": "bad_json", "text": strings["web.error.bad_json"]}
+
+
+async def test_page_fits_a_phone_with_its_keyboard_open(client: TestClient[Any, Any]) -> None:
+    html = await (await client.get("/")).text()
+    assert "interactive-widget=resizes-content" in html  # the keyboard shrinks the page, not covers it
+    assert 'class="status connecting"' in html
+    css = await (await client.get("/static/webchat.css")).text()
+    assert "100dvh" in css and "min-height: 48px" in css
+
+
+async def test_page_uses_no_outside_resources(client: TestClient[Any, Any]) -> None:
+    """No CDN, font or framework: the page must work on a slow or filtered network."""
+    html = await (await client.get("/")).text()
+    for name, text in (("index.html", html),
+                       ("webchat.js", await (await client.get("/static/webchat.js")).text()),
+                       ("webchat.css", await (await client.get("/static/webchat.css")).text())):
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text, re.I), name
+        assert "@import" not in text, name
+    assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html) == [
+        "/static/webchat.css", "/static/webchat.js"]
