@@ -82,6 +82,9 @@ def inline_keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | 
     return InlineKeyboardMarkup(keyboard) if keyboard else None
 
 
+LOCATION_ICON = "📍"  # catalog convention: a choice that shares the location starts with it
+
+
 def request_keyboard(rows: Sequence[Sequence[Button]], *, location_label: str | None,
                      contact_label: str | None) -> ReplyKeyboardMarkup:
     """A reply keyboard: the location/contact request first, then the choices as plain buttons.
@@ -91,6 +94,11 @@ def request_keyboard(rows: Sequence[Sequence[Button]], *, location_label: str | 
     """
     keyboard: list[list[KeyboardButton]] = []
     if location_label:
+        # The dialog's own "📍 …" choice becomes the location request, so there is only one.
+        own = next((b for row in rows for b in row if b.label.startswith(LOCATION_ICON)), None)
+        if own is not None:
+            location_label = own.label[:200]
+            rows = [[b for b in row if b is not own] for row in rows]
         keyboard.append([KeyboardButton(location_label, request_location=True)])
     if contact_label:
         keyboard.append([KeyboardButton(contact_label, request_contact=True)])

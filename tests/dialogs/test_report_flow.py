@@ -3,6 +3,8 @@ then follows it by code."""
 
 from __future__ import annotations
 
+import re
+
 from bot.engine import Engine
 from bot.store import Store
 from tests.harness import Chat
@@ -82,7 +84,7 @@ async def test_status_lookup_by_other_person_shows_public_only(engine: Engine, s
     await owner.tap("Không có ảnh")
     await owner.location(21.0285, 105.8542)
     await owner.tap("Gửi")
-    code = next(w for w in owner.last_text.split("\n") if "Mã" in w).split(":")[-1].strip()
+    code = re.search(r"\d{4} \d{4}", owner.last_text).group(0)  # type: ignore[union-attr]
     other = Chat(engine, "web", "neighbour")
     await onboard(other)
     await other.say(f"cho hỏi mã {code}")

@@ -36,7 +36,9 @@ async def test_full_report_with_photo_voice_location(tg: Tg, store: Store) -> No
     assert "ảnh thứ 1" in user.texts
     await user.tap("Xong")
     where = [c for c in user.last if c.markup and "keyboard" in c.markup]
-    assert where and where[-1].keyboard_buttons()[0] == {"text": "📍 Gửi vị trí của tôi", "request_location": True}
+    # the dialog's own 📍 choice is the location request: one location button, not two
+    assert where and where[-1].keyboard_buttons()[0] == {"text": "📍 Gửi vị trí hiện tại", "request_location": True}
+    assert sum("📍" in b["text"] for b in where[-1].keyboard_buttons()) == 1
     await user.location(16.4637, 107.5909)
     assert "Đã nhận vị trí" in user.texts
     # the location prompt is done: its reply keyboard is removed by the next plain message
