@@ -63,15 +63,21 @@ class CitizenRepo(Repo):
         `locale` is used only when creating; a stored choice is never overridden.
         """
         async with self.read() as s:  # fast path: a busy conversation needs no write per message
-            ident = await _identity(s, channel, channel_user_id)
+            citizen = await s.scalar(
+                select(Citizen).join(ChannelIdentity, ChannelIdentity.citizen_id == Citizen.id).where(
+                    ChannelIdentity.channel == channel, ChannelIdentity.channel_user_id == channel_user_id))
+            key = (channel, channel_user_id)
+            ident = None if citizen is None else next(
+                (i for i in citizen.identities if (i.channel, i.channel_user_id) == key), None)
             if (
-                ident is not None
+                citizen is not None
+                and ident is not None
                 and ident.unreachable_at is None
                 and ident.last_interaction_at is not None
                 and self.clock.now() - ident.last_interaction_at < TOUCH_INTERVAL
                 and (not display_name or ident.display_name == display_name)
             ):
-                return await _info(s, await s.get_one(Citizen, ident.citizen_id))
+                return CitizenInfo.of(citizen)
         for attempt in range(_CREATE_ATTEMPTS):
             try:
                 async with self.session() as s:
