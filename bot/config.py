@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     sla_resolve_working_hours: float = 120.0
     sla_urgent_hours: float = 4.0
     sla_category_resolve_hours: dict[str, float] = Field(default_factory=dict)
+    auto_close_resolved_days: int = 7  # resolved and no "fixed?" answer: closed after this; 0 = never
 
     def channel_enabled(self, name: str) -> bool:
         if name == "telegram":

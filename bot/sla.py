@@ -19,8 +19,9 @@ import holidays
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.errors import Conflict, InvalidInput
 from bot.outbox.enqueue import add_delivery
-from bot.outbox.notices import OFFICIAL_KIND, digest_message, officials_hook
+from bot.outbox.notices import OFFICIAL_KIND, citizen_hook, digest_message, officials_hook
 from bot.store.models import Delivery
 from bot.store.officials import OfficialInfo, jurisdiction_of
 
@@ -124,6 +125,25 @@ async def escalate_overdue(ctx: AppContext, now: datetime | None = None) -> int:
             escalated += 1
             log.info("case escalated code=%s targets=%d", case.code, len(targets))
     return escalated
+
+
+async def close_unanswered(ctx: AppContext, now: datetime | None = None) -> int:
+    """Close resolved cases whose citizen has not answered "fixed?" for `auto_close_resolved_days`
+    (telling them); "not fixed" stays possible until then. Returns how many were closed."""
+    days = ctx.settings.auto_close_resolved_days
+    if days <= 0:
+        return 0
+    store, now = ctx.store, now or ctx.clock.now()
+    closed = 0
+    for case in await store.cases.resolved_before(now - timedelta(days=days)):
+        try:
+            await store.cases.auto_close(case.id, expected_version=case.version,
+                                         hooks=[citizen_hook(ctx.i18n)])
+        except (Conflict, InvalidInput):  # the citizen or an official got there first
+            continue
+        closed += 1
+        log.info("case auto-closed code=%s", case.code)
+    return closed
 
 
 # --- daily digest ---------------------------------------------------------------------------

@@ -55,6 +55,8 @@ def citizen_notice(i18n: Catalogs, locale: str, change: CaseChange, *, unit: str
         text += "\n" + t("notify.ask_fixed")
         buttons = [[Button(t("notify.btn_fixed"), f"fb:fixed:{case.code}"),
                     Button(t("notify.btn_not_fixed"), f"fb:notfixed:{case.code}")]]
+    elif change.action == "auto_close":
+        text = t("notify.auto_closed", code=code, days=change_days(change))
     elif change.action == "status" and case.status == "rejected":
         text = t("notify.rejected", code=code, reason=body)
     elif change.action == "status":
@@ -76,6 +78,12 @@ def citizen_notice(i18n: Catalogs, locale: str, change: CaseChange, *, unit: str
     if due is not None:
         text += "\n" + t("notify.due", when=i18n.datetime(due, locale))
     return [Outbound(text, buttons=buttons)]
+
+
+def change_days(change: CaseChange) -> int:
+    """Whole days between resolving and this change (for the auto-close notice)."""
+    resolved = change.case.resolved_at
+    return max(1, (change.at - resolved).days) if resolved is not None else 1
 
 
 def citizen_hook(i18n: Catalogs, *, unit: str | None = None) -> ChangeHook:

@@ -34,8 +34,9 @@ async def sweep_loop(ctx: AppContext, stop: asyncio.Event, every: float = SWEEP_
         try:
             escalated = await sla.escalate_overdue(ctx)
             digests = await sla.send_digests(ctx)
-            if escalated or digests:
-                log.info("sla sweep: escalated=%d digests=%d", escalated, digests)
+            closed = await sla.close_unanswered(ctx)
+            if escalated or digests or closed:
+                log.info("sla sweep: escalated=%d digests=%d auto-closed=%d", escalated, digests, closed)
         except Exception:
             log.exception("sla sweep failed")
         with contextlib.suppress(TimeoutError):

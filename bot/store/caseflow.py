@@ -269,6 +269,19 @@ class CaseFlow(Repo):
         return await self._change(case_id, "feedback", apply, official_id=None,
                                   expected_version=None, hooks=hooks)
 
+    async def auto_close(self, case_id: int, *, expected_version: int,
+                         hooks: Sequence[ChangeHook] = ()) -> CaseChange:
+        """Close a resolved case whose citizen never answered "fixed / not fixed" (system action)."""
+
+        async def apply(s: AsyncSession, case: Case, now: datetime) -> CaseEvent:
+            if case.status != "resolved":
+                raise BadTransition(case.status, "closed")
+            case.status, case.closed_at = "closed", now
+            return CaseEvent(kind="status", actor_type="system", to_status="closed", body=None, public=True)
+
+        return await self._change(case_id, "auto_close", apply, official_id=None,
+                                  expected_version=expected_version, hooks=hooks)
+
     async def rate(self, case_id: int, citizen_id: int, rating: int) -> CaseChange:
         """The owner's 1–5 rating of how the case was handled (the latest one counts)."""
         if not 1 <= rating <= 5:

@@ -93,6 +93,15 @@ class CaseQueries(Repo):
             total = int(await s.scalar(count) or 0)
         return [CaseInfo.of(c, name) for c, name in rows], total
 
+    async def resolved_before(self, cutoff: datetime, limit: int = 200) -> list[CaseInfo]:
+        """Resolved cases still waiting for the citizen's "fixed?" answer since before `cutoff`."""
+        async with self.read() as s:
+            rows = await s.execute(
+                select(Case, Area.name).outerjoin(Area, Area.id == Case.area_id)
+                .where(Case.status == "resolved", Case.resolved_at < cutoff)
+                .order_by(Case.resolved_at).limit(limit))
+            return [CaseInfo.of(case, area) for case, area in rows]
+
     async def undelivered_notices(self, citizen_id: int) -> int:
         """Updates for this citizen that could not reach them (Zalo window closed, bot blocked…),
         so the official knows to get in touch another way."""

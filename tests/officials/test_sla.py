@@ -128,3 +128,21 @@ async def test_priority_urgent_sets_four_hour_deadline(engine: Engine, store: St
     updated = await store.cases.get(case.id)
     assert updated is not None and updated.priority == "urgent"
     assert updated.due_at is not None and (updated.due_at - case.created_at).total_seconds() == 4 * 3600
+
+
+async def test_resolved_case_without_answer_closes_after_a_week(ctx: AppContext, store: Store,
+                                                                clock: FixedClock) -> None:
+    case = await new_case(store, user="silent")
+    official = await store.officials.add(channel="telegram", channel_user_id="o", role="official", unit="Phường",
+                                         area_codes=[THUAN_HOA])
+    await store.cases.set_status(case.id, "resolved", official_id=official.id, note="Đã vá xong")
+    clock.advance(days=6)
+    assert await sla.close_unanswered(ctx) == 0
+    clock.advance(days=2)
+    results = await asyncio.gather(sla.close_unanswered(ctx), sla.close_unanswered(ctx))
+    assert sum(results) == 1
+    closed = await store.cases.get(case.id)
+    assert closed is not None and closed.status == "closed" and closed.closed_at == clock.now()
+    await OutboxWorker(ctx, worker_id="w").run_once()
+    texts = channel(ctx, "web").texts()
+    assert any("đã đóng" in t and case.display_code in t for t in texts)
