@@ -23,7 +23,7 @@ from bot.store.base import is_unique_violation
 from bot.store.caseflow import CaseFlow
 from bot.store.casequeries import CaseQueries
 from bot.store.media import MediaStore, SavedMedia
-from bot.store.models import Area, Attachment, Case, CaseEvent, Citizen
+from bot.store.models import Area, Attachment, Case, CaseEvent, CaseSupporter, Citizen
 from bot.store.views import AttachmentInfo, CaseInfo, EventInfo
 
 log = logging.getLogger(__name__)
@@ -220,6 +220,32 @@ class CaseRepo(CaseFlow, CaseQueries):
                 query = query.where(CaseEvent.public.is_(True))
             rows = await s.scalars(query.order_by(CaseEvent.created_at, CaseEvent.id))
             return [EventInfo.of(e) for e in rows]
+
+    async def add_supporter(self, case_id: int, citizen_id: int) -> bool:
+        """A co-signer: another citizen with the same problem follows the case and is counted.
+        False when they already support it or filed it themselves."""
+        try:
+            async with self.session() as s:
+                case = await s.get(Case, case_id)
+                if case is None:
+                    raise NotFound(f"case {case_id}")
+                if case.citizen_id == citizen_id:
+                    return False
+                if await s.get(CaseSupporter, (case_id, citizen_id)) is not None:
+                    return False
+                s.add(CaseSupporter(case_id=case_id, citizen_id=citizen_id, created_at=self.clock.now()))
+                await s.flush()
+                return True
+        except IntegrityError as exc:  # two taps at once: the other one counted
+            if is_unique_violation(exc):
+                return False
+            raise
+
+    async def supporter_count(self, case_id: int) -> int:
+        async with self.read() as s:
+            count = await s.scalar(select(func.count()).select_from(CaseSupporter)
+                                   .where(CaseSupporter.case_id == case_id))
+            return int(count or 0)
 
     async def attachments(self, case_id: int) -> list[AttachmentInfo]:
         async with self.read() as s:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot import casecode
 from bot.router import Router
+from bot.store.caseflow import OPEN_STATUSES
 from bot.store.views import CaseInfo
 from bot.turn import Turn
 from dialogs.citizen.common import case_button, category_label, status_label
@@ -97,8 +98,30 @@ async def show_case(turn: Turn, case: CaseInfo) -> None:
                                     what=_event_text(turn, event.kind, event.to_status, event.body)))
     else:
         lines.append(turn.t("status.public_only"))
-    turn.ask("status.card", [[turn.btn("menu.my_cases", "status:mine"), turn.btn("menu.back", "g:menu")]],
-             card="\n".join(lines))
+    supporters = await turn.store.cases.supporter_count(case.id)
+    if supporters:
+        lines.append(turn.t("status.line_supporters", count=supporters))
+    rows = [[turn.btn("menu.my_cases", "status:mine"), turn.btn("menu.back", "g:menu")]]
+    if not owner and case.status in OPEN_STATUSES:
+        rows.insert(0, [turn.btn("status.support", f"status:support:{case.code}")])
+    turn.ask("status.card", rows, card="\n".join(lines))
+
+
+@router.on_payload("status:support:", anytime=True)
+async def support(turn: Turn) -> None:
+    """"Me too": the neighbour follows the case and counts as a co-signer."""
+    if not turn.citizen.has_consent:
+        from dialogs.citizen import onboarding
+
+        await onboarding.start(turn)
+        return
+    case = await turn.store.cases.get_by_code(turn.args[0]) if turn.args else None
+    if case is None:
+        turn.say("status.not_found", code=turn.args[0][:16] if turn.args else "")
+        return
+    added = await turn.store.cases.add_supporter(case.id, turn.citizen.id)
+    turn.ask("status.supported" if added else "status.already_supporting",
+             [[turn.btn("menu.back", "g:menu")]], code=case.display_code)
 
 
 def _event_text(turn: Turn, kind: str, to_status: str | None, body: str | None) -> str:

@@ -163,3 +163,28 @@ async def test_photo_first_then_consent(engine: Engine, store: Store) -> None:
     [case] = await store.cases.list_for_citizen(citizen.id)
     assert case.anonymous
     assert len(await store.cases.attachments(case.id)) == 1
+
+
+async def test_neighbour_cosigns_and_is_counted(engine: Engine, store: Store) -> None:
+    owner = Chat(engine, "web", "first")
+    await onboard(owner)
+    await owner.tap("Gửi phản ánh")
+    await owner.tap("Rác")
+    await owner.tap("Bỏ qua")
+    await owner.tap("Không có ảnh")
+    await owner.location(16.4637, 107.5909)
+    await owner.tap("Gửi")
+    code = re.search(r"\d{4} \d{4}", owner.last_text).group(0)  # type: ignore[union-attr]
+    neighbour = Chat(engine, "zalo", "next-door")
+    await onboard(neighbour)
+    await neighbour.say(code)
+    await neighbour.tap("cũng gặp")
+    assert "Cảm ơn" in neighbour.last_text
+    await neighbour.say(code)
+    await neighbour.tap("cũng gặp")
+    assert "đã theo dõi" in neighbour.last_text
+    await owner.say(code)
+    assert "1 người khác cũng gặp" in owner.last_text
+    assert "cũng gặp việc này" not in " ".join(owner.labels())  # the owner cannot co-sign
+    case = await store.cases.get_by_code(code)
+    assert case is not None and await store.cases.supporter_count(case.id) == 1
