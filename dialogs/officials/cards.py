@@ -58,6 +58,9 @@ async def card_text(turn: Turn, case: CaseInfo) -> str:
             lines.append(t("off.card_overdue"))
     if case.escalated_at:
         lines.append(t("off.card_escalated", when=when(turn, case.escalated_at)))
+    supporters = await turn.store.cases.supporter_count(case.id)
+    if supporters:
+        lines.append(t("off.card_supporters", count=supporters))
     undelivered = await turn.store.cases.undelivered_notices(case.citizen_id)
     if undelivered:
         lines.append(t("off.card_undelivered", count=undelivered))
