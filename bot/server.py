@@ -189,8 +189,8 @@ async def create_app(settings: Settings, *, ctx: AppContext | None = None, worke
     app.router.add_get("/metrics", metrics_view)
     setup_webchat(app, ctx, engine, metrics=metrics)
     _setup_nlu_route(app, ctx)
-    from dialogs.citizen.common import CATEGORIES  # the services Open311 and the dashboard list
-    for module in ("integrations.open311", "integrations.dashboard"):
+    from dialogs.citizen.common import CATEGORIES  # what Open311, the dashboard and Rasa actions accept
+    for module in ("integrations.open311", "integrations.dashboard", "integrations.rasa_actions"):
         if (public := _optional(module)) is not None:
             public.add_routes(app, ctx, CATEGORIES)
     mounted = _setup_channels(app, ctx, engine, telegram_polling=telegram_polling)

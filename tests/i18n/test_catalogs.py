@@ -26,7 +26,7 @@ def _used_keys() -> dict[str, str]:
                     continue
                 if node.func.attr not in TEXT_CALLS:
                     continue
-                for arg in node.args[:2]:
+                for arg in node.args[:3]:
                     if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and KEY.match(arg.value):
                         used[arg.value] = f"{path.relative_to(ROOT)}:{node.lineno}"
                         break
