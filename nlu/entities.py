@@ -68,7 +68,7 @@ def mask_phone(phone: str) -> str:
 
 
 def normalize_phone(raw: str) -> str | None:
-    """National format `0XXXXXXXXX` for a valid VN mobile (10 digits) or landline (`02…`, 11 digits)."""
+    """National format (a leading 0) for a valid VN mobile (10 digits) or landline (`02…`, 11 digits)."""
     digits = re.sub(r"\D", "", raw)
     if digits.startswith("84") and raw.lstrip().startswith(("+84", "84")):
         digits = "0" + digits[2:]
