@@ -3,11 +3,9 @@ then follows it by code."""
 
 from __future__ import annotations
 
-import re
-
 from bot.engine import Engine
 from bot.store import Store
-from tests.harness import Chat
+from tests.harness import HUE, Chat, draft_report, file_report
 
 
 async def onboard(chat: Chat, *, anonymous: bool = False) -> None:
@@ -78,13 +76,7 @@ async def test_numbered_replies_and_typed_commune(engine: Engine, store: Store) 
 async def test_status_lookup_by_other_person_shows_public_only(engine: Engine, store: Store) -> None:
     owner = Chat(engine, "web", "owner")
     await onboard(owner)
-    await owner.tap("Gửi phản ánh")
-    await owner.tap("Y tế")
-    await owner.say("Trạm y tế đóng cửa cả tuần")
-    await owner.tap("Không có ảnh")
-    await owner.location(21.0285, 105.8542)
-    await owner.tap("Gửi")
-    code = re.search(r"\d{4} \d{4}", owner.last_text).group(0)  # type: ignore[union-attr]
+    code = await file_report(owner, description="Trạm y tế đóng cửa cả tuần")
     other = Chat(engine, "web", "neighbour")
     await onboard(other)
     await other.say(f"cho hỏi mã {code}")
@@ -98,11 +90,7 @@ async def test_status_lookup_by_other_person_shows_public_only(engine: Engine, s
 async def test_duplicate_message_id_files_once(engine: Engine, store: Store) -> None:
     chat = Chat(engine, "web", "dup")
     await onboard(chat)
-    await chat.tap("Gửi phản ánh")
-    await chat.tap("Y tế")
-    await chat.tap("Bỏ qua")
-    await chat.tap("Không có ảnh")
-    await chat.location(21.0285, 105.8542)
+    await draft_report(chat)
     submit = chat.button("Gửi").payload
     first = await chat.send(payload=submit, message_id="same")
     again = await chat.send(payload=submit, message_id="same")
@@ -168,13 +156,7 @@ async def test_photo_first_then_consent(engine: Engine, store: Store) -> None:
 async def test_neighbour_cosigns_and_is_counted(engine: Engine, store: Store) -> None:
     owner = Chat(engine, "web", "first")
     await onboard(owner)
-    await owner.tap("Gửi phản ánh")
-    await owner.tap("Rác")
-    await owner.tap("Bỏ qua")
-    await owner.tap("Không có ảnh")
-    await owner.location(16.4637, 107.5909)
-    await owner.tap("Gửi")
-    code = re.search(r"\d{4} \d{4}", owner.last_text).group(0)  # type: ignore[union-attr]
+    code = await file_report(owner, category_label="Rác", location=HUE)
     neighbour = Chat(engine, "zalo", "next-door")
     await onboard(neighbour)
     await neighbour.say(code)

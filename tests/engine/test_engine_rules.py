@@ -15,7 +15,7 @@ from bot.router import Router
 from bot.store import Store
 from bot.turn import Turn
 from tests.dialogs.test_report_flow import onboard
-from tests.harness import Chat, make_context, make_engine
+from tests.harness import HUE, Chat, draft_report, make_context, make_engine
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -64,11 +64,7 @@ async def test_idle_without_draft_says_so(engine: Engine, clock: FixedClock) -> 
 async def test_concurrent_submits_of_one_citizen_file_once(engine: Engine, store: Store) -> None:
     chat = Chat(engine, "web", "twotabs")
     await onboard(chat)
-    await chat.tap("Gửi phản ánh")
-    await chat.tap("Y tế")
-    await chat.tap("Bỏ qua")
-    await chat.tap("Không có ảnh")
-    await chat.location(16.4637, 107.5909)
+    await draft_report(chat, location=HUE)
     submit = chat.button("Gửi").payload
     results = await asyncio.gather(*(chat.send(payload=submit) for _ in range(5)))
     citizen = await store.citizens.get_or_create("web", "twotabs")

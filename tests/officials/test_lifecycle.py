@@ -8,24 +8,19 @@ from bot.engine import Engine
 from bot.outbox.worker import OutboxWorker
 from bot.store import Store
 from tests.dialogs.test_report_flow import onboard
-from tests.harness import Chat
+from tests.harness import HUE, Chat, file_report
 from tests.officials.conftest import THUAN_HOA, channel
 
 
-async def file_report(chat: Chat) -> None:
+async def file_pothole(chat: Chat) -> None:
+    """Onboard, then file the pothole report (with a photo) these tests work on."""
     await onboard(chat)
-    await chat.tap("Gửi phản ánh")
-    await chat.tap("Đường sá")
-    await chat.say("Ổ gà lớn trước chợ")
-    await chat.photo()
-    await chat.tap("Xong")
-    await chat.location(16.4637, 107.5909)
-    await chat.tap("Gửi")
+    await file_report(chat, category_label="Đường sá", description="Ổ gà lớn trước chợ", photo=True, location=HUE)
 
 
 async def test_case_lifecycle_across_channels(engine: Engine, ctx: AppContext, store: Store) -> None:
     citizen = Chat(engine, "web", "citizen-web-77")
-    await file_report(citizen)
+    await file_pothole(citizen)
     assert "Mã phản ánh của bạn" in citizen.last_text
     me = await store.citizens.get_or_create("web", "citizen-web-77")
     [case] = await store.cases.list_for_citizen(me.id)
@@ -94,7 +89,7 @@ async def test_case_lifecycle_across_channels(engine: Engine, ctx: AppContext, s
 async def test_fixed_closes_and_second_answer_is_recorded_once(engine: Engine, ctx: AppContext,
                                                                 store: Store) -> None:
     citizen = Chat(engine, "web", "c2")
-    await file_report(citizen)
+    await file_pothole(citizen)
     me = await store.citizens.get_or_create("web", "c2")
     [case] = await store.cases.list_for_citizen(me.id)
     await store.officials.add(channel="console", channel_user_id="off", role="official", unit="U",

@@ -52,10 +52,10 @@ def test_due_times_normal_urgent_and_per_category() -> None:
 
 
 async def test_due_time_shown_at_filing(engine: Engine, store: Store) -> None:
-    from tests.officials.test_lifecycle import file_report
+    from tests.officials.test_lifecycle import file_pothole
 
     chat = Chat(engine, "web", "due")
-    await file_report(chat)
+    await file_pothole(chat)
     assert "06/01/2026" in chat.last_text or "6/1/26" in chat.last_text or "09:00" in chat.last_text
 
 

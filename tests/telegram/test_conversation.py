@@ -8,7 +8,7 @@ import re
 import pytest
 
 from bot.store import Store
-from tests.harness import JPEG, OGG
+from tests.harness import HUE, JPEG, OGG, draft_report
 from tests.telegram.conftest import Tg, TgUser
 
 
@@ -68,11 +68,7 @@ async def test_full_report_with_photo_voice_location(tg: Tg, store: Store) -> No
 async def test_replay_ten_times_files_one_case(tg: Tg, store: Store) -> None:
     user = tg.user(222)
     await onboard(user)
-    await user.tap("Gửi phản ánh")
-    await user.tap("Y tế")
-    await user.tap("Bỏ qua")
-    await user.tap("Không có ảnh")
-    await user.location(21.0285, 105.8542)
+    await draft_report(user)
     submit = user.callback_update(user.button("Gửi")["callback_data"])
     mark = tg.api.mark()
     statuses = await asyncio.gather(*(tg.post(submit) for _ in range(5)))
@@ -148,11 +144,7 @@ async def test_report_and_replays_with_redis_backends(tg_redis: Tg, store: Store
     assert isinstance(tg_redis.channel._limiter, RedisRateLimiter)
     user = tg_redis.user(777)
     await onboard(user)
-    await user.tap("Gửi phản ánh")
-    await user.tap("Môi trường")
-    await user.say("Rác đổ ở đầu ngõ 5")
-    await user.tap("Không có ảnh")
-    await user.location(16.4637, 107.5909)
+    await draft_report(user, category_label="Môi trường", description="Rác đổ ở đầu ngõ 5", location=HUE)
     submit = user.callback_update(user.button("Gửi")["callback_data"])
     statuses = await asyncio.gather(*(tg_redis.post(submit) for _ in range(10)))
     await tg_redis.channel.drain(10)

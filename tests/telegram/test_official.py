@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.outbox.worker import OutboxWorker
 from bot.store import Store
-from tests.harness import JPEG
+from tests.harness import HUE, file_report
 from tests.telegram.conftest import Tg
 from tests.telegram.test_conversation import onboard
 
@@ -15,13 +15,7 @@ THUAN_HOA = "19789"
 async def test_official_works_a_case_from_telegram(tg: Tg, store: Store) -> None:
     citizen = tg.user(301, first_name="Bà Lan")
     await onboard(citizen)
-    await citizen.tap("Gửi phản ánh")
-    await citizen.tap("Đường sá")
-    await citizen.tap("Bỏ qua")
-    await citizen.photo(JPEG)
-    await citizen.tap("Xong")
-    await citizen.location(16.4637, 107.5909)
-    await citizen.tap("Gửi")
+    await file_report(citizen, category_label="Đường sá", photo=True, location=HUE)
     me = await store.citizens.get_or_create("telegram", "301")
     [case] = await store.cases.list_for_citizen(me.id)
 
