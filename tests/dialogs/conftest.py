@@ -1,3 +1,5 @@
+"""An engine with every dialog on a memory-backed context (participation reuses these fixtures)."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -8,14 +10,13 @@ from bot.clock import FixedClock
 from bot.context import AppContext
 from bot.engine import Engine
 from bot.store import Store
-from tests.harness import make_context, make_engine
+from tests.harness import context_for, make_engine
 
 
 @pytest.fixture
 async def ctx(store: Store, clock: FixedClock) -> AsyncIterator[AppContext]:
-    context = make_context(store, clock)
-    yield context
-    await context.sessions.close()
+    async with context_for(store, clock) as context:
+        yield context
 
 
 @pytest.fixture

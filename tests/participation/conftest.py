@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
-import pytest
 from sqlalchemy import insert
 
-from bot.clock import FixedClock
-from bot.context import AppContext
-from bot.engine import Engine
 from bot.store import AreaInfo, Store
 from bot.store.models import ChannelIdentity, Citizen, Official, Subscription
-from tests.harness import Chat, make_context, make_engine
-
-
-@pytest.fixture
-async def ctx(store: Store, clock: FixedClock) -> AsyncIterator[AppContext]:
-    context = make_context(store, clock)
-    yield context
-    await context.sessions.close()
-
-
-@pytest.fixture
-def engine(ctx: AppContext) -> Engine:
-    return make_engine(ctx)
+from tests.dialogs.conftest import ctx, engine  # noqa: F401  (the same fixtures, registered here too)
+from tests.harness import Chat
 
 
 async def area(store: Store, name: str) -> AreaInfo:

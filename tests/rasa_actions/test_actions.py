@@ -11,23 +11,19 @@ from aiohttp.test_utils import TestClient
 
 from bot.clock import FixedClock
 from bot.context import AppContext
-from bot.server import create_app
 from bot.store import Store
-from tests.harness import make_context
+from tests.harness import app_client, context_for
 
 
 @pytest.fixture
 async def ctx(store: Store, clock: FixedClock, tmp_path: Path) -> AsyncIterator[AppContext]:
-    context = make_context(store, clock, media_dir=tmp_path / "media")
-    yield context
-    await context.sessions.close()
+    async with context_for(store, clock, media_dir=tmp_path / "media") as context:
+        yield context
 
 
 @pytest.fixture
 async def client(ctx: AppContext, aiohttp_client: Any) -> TestClient[Any, Any]:
-    app = await create_app(ctx.settings, ctx=ctx, workers=False)
-    result: TestClient[Any, Any] = await aiohttp_client(app)
-    return result
+    return await app_client(ctx, aiohttp_client)
 
 
 def action_call(action: str, sender: str, *, slots: dict[str, Any] | None = None, text: str = "",
