@@ -193,9 +193,7 @@ async def category_guess_accepted(turn: Turn) -> None:
 @router.on_state("report:category")
 async def category_typed(turn: Turn) -> None:
     took = await absorb(turn)
-    if turn.text:
-        d = draft(turn)
-        d["description"] = _join(d.get("description"), turn.text)
+    if _add_text(turn):
         guess = await _guess_category(turn, turn.text)
         if guess is not None:
             turn.ask("report.category_guess", [[turn.btn("report.guess_yes", f"report:catok:{guess}"),
@@ -227,9 +225,7 @@ async def _guess_category(turn: Turn, text: str) -> str | None:
 @router.on_state("report:desc")
 async def description_given(turn: Turn) -> None:
     took = await absorb(turn)
-    d = draft(turn)
-    if turn.text:
-        d["description"] = _join(d.get("description"), turn.text)
+    _add_text(turn)
     if turn.text or _count(turn, "voice") or _count(turn, "audio"):
         await _continue(turn, ask_photo)
         return
@@ -255,9 +251,7 @@ async def description_skipped(turn: Turn) -> None:
 @router.on_state("report:photo")
 async def photo_given(turn: Turn) -> None:
     took = await absorb(turn)
-    if turn.text:
-        d = draft(turn)
-        d["description"] = _join(d.get("description"), turn.text)
+    if _add_text(turn):
         turn.say("report.text_added")
     if turn.inbound.location is not None:
         await ask_where(turn)
@@ -324,9 +318,7 @@ async def where_given(turn: Turn) -> None:
 @router.on_state("report:confirm")
 async def confirm_typed(turn: Turn) -> None:
     took = await absorb(turn)
-    if turn.text:
-        d = draft(turn)
-        d["description"] = _join(d.get("description"), turn.text)
+    if _add_text(turn):
         turn.say("report.text_added")
     if not took and not turn.text:
         turn.say("report.please_confirm")
@@ -398,6 +390,12 @@ async def submit(turn: Turn) -> None:
                                      turn.btn("menu.back", "g:menu")]])
 
 
-def _join(old: str | None, new: str) -> str:
-    return f"{old}\n{new}" if old else new
+def _add_text(turn: Turn) -> bool:
+    """Words typed at any step add to the description (people tell it in pieces). True if any."""
+    if not turn.text:
+        return False
+    d = draft(turn)
+    old = d.get("description")
+    d["description"] = f"{old}\n{turn.text}" if old else turn.text
+    return True
 
