@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 
 from bot.errors import PermanentSendError, RetryLater, WindowClosed
+from integrations.zalo.events import as_int
 from integrations.zalo.metrics import ZaloMetrics
 from integrations.zalo.tokens import TokenError, TokenManager
 
@@ -117,13 +118,8 @@ class ZaloApi:
 
 
 def _code(answer: dict[str, Any]) -> int:
-    raw = answer.get("error", 0)
-    if isinstance(raw, bool):
-        return -1
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return -1
+    code = as_int(answer.get("error", 0))
+    return -1 if code is None else code
 
 
 def _error(code: int, answer: dict[str, Any], metrics: ZaloMetrics) -> Exception:

@@ -171,7 +171,7 @@ def _attachments(message: dict[str, Any], default_kind: MediaKind) -> tuple[Atta
             continue
         kind = _ATTACHMENT_KINDS.get(str(item.get("type")), default_kind)
         name = payload.get("name")
-        size = _int(payload.get("size"))
+        size = as_int(payload.get("size"))
         refs.append(AttachmentRef(kind, url, name if isinstance(name, str) else None, size))
     if not refs:
         raise MalformedEvent("no attachment with a usable url")
@@ -217,7 +217,8 @@ def _float(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _int(value: object) -> int | None:
+def as_int(value: object) -> int | None:
+    """A JSON number or numeric string from Zalo as an int; None for anything else (bools too)."""
     if isinstance(value, bool):
         return None
     try:

@@ -19,6 +19,7 @@ import aiohttp
 from bot.clock import Clock
 from bot.errors import TiengDanError
 from bot.locks import LockManager
+from integrations.zalo.events import as_int
 from integrations.zalo.metrics import ZaloMetrics
 from integrations.zalo.repo import Credential, CredentialRepo
 
@@ -69,12 +70,12 @@ class OAuthClient:
             raise TokenError("oauth answered something that is not an object")
         error = data.get("error")
         if error not in (None, 0, "0"):
-            code = _int(error)
+            code = as_int(error)
             raise TokenError(f"oauth error {error}: {data.get('error_name') or data.get('message')}", code)
         access, refresh = data.get("access_token"), data.get("refresh_token")
         if not isinstance(access, str) or not access or not isinstance(refresh, str) or not refresh:
             raise TokenError("oauth answer without a token pair")
-        return TokenPair(access, refresh, _int(data.get("expires_in")))
+        return TokenPair(access, refresh, as_int(data.get("expires_in")))
 
 
 class TokenManager:
@@ -164,12 +165,3 @@ class TokenManager:
 
     def _expiry(self, expires_in: int | None) -> datetime | None:
         return None if expires_in is None else self._clock.now() + timedelta(seconds=expires_in)
-
-
-def _int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return None
