@@ -6,10 +6,8 @@ media dir are uploaded (shrunk to ≤ 1 MB) and sent as media templates, URLs ar
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
@@ -19,6 +17,7 @@ from bot.channels import Admission, SendKind
 from bot.errors import PermanentSendError
 from bot.i18n import Catalogs
 from bot.messages import Outbound
+from bot.ratelimit import RateLimiter
 from bot.store.citizens import CitizenRepo
 from integrations.zalo import render
 from integrations.zalo.admission import WindowPolicy
@@ -28,6 +27,7 @@ from integrations.zalo.media import read_for_upload
 log = logging.getLogger(__name__)
 
 CHANNEL = "zalo"
+GLOBAL_BUCKET = "zalo:global"
 _UPLOAD_CACHE_SIZE = 256
 
 
@@ -35,15 +35,14 @@ class ZaloChannel:
     name = CHANNEL
 
     def __init__(self, api: ZaloApi, policy: WindowPolicy, i18n: Catalogs, citizens: CitizenRepo,
-                 media_dir: Path, *, rate_per_second: float = 60.0) -> None:
+                 media_dir: Path, *, limiter: RateLimiter, rate_per_second: float = 60.0) -> None:
         self.api = api
         self._policy = policy
         self._i18n = i18n
         self._citizens = citizens
         self._media_dir = media_dir.resolve()
-        self._interval = 1.0 / rate_per_second if rate_per_second > 0 else 0.0
-        self._next_slot = 0.0
-        self._pace = asyncio.Lock()
+        self._limiter = limiter
+        self._rate = rate_per_second
         self._uploads: OrderedDict[str, str] = OrderedDict()
 
     async def send(self, user_id: str, messages: Sequence[Outbound]) -> None:
@@ -76,15 +75,9 @@ class ZaloChannel:
         await self.api.send_message(user_id, message)
 
     async def _wait_turn(self) -> None:
-        """Spread calls to at most `rate_per_second` (per process)."""
-        if not self._interval:
-            return
-        async with self._pace:
-            now = time.monotonic()
-            wait = self._next_slot - now
-            self._next_slot = max(now, self._next_slot) + self._interval
-        if wait > 0:
-            await asyncio.sleep(wait)
+        """At most `rate_per_second` calls, counted across every process sharing the limiter."""
+        if self._rate > 0:
+            await self._limiter.acquire(GLOBAL_BUCKET, self._rate, 1)
 
     async def _hints(self, user_id: str) -> render.Hints:
         locale = await self.locale_of(user_id)

@@ -17,6 +17,7 @@ from bot.engine import Engine
 from bot.errors import ConfigError
 from bot.locks import LockManager
 from bot.metrics import MeteredEngine
+from bot.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from integrations.zalo.admission import WindowPolicy
 from integrations.zalo.api import ZaloApi
 from integrations.zalo.channel import ZaloChannel
@@ -85,7 +86,8 @@ def build_zalo(ctx: AppContext, engine: Engine, http: aiohttp.ClientSession,
         broadcasts_per_month=settings.zalo_broadcasts_per_month,
         paid_notifications=settings.zalo_paid_notifications, paid_broadcasts=settings.zalo_paid_broadcasts,
     )
-    channel = ZaloChannel(api, policy, ctx.i18n, ctx.store.citizens, settings.media_dir,
+    limiter = RedisRateLimiter(ctx.redis) if ctx.redis is not None else MemoryRateLimiter()
+    channel = ZaloChannel(api, policy, ctx.i18n, ctx.store.citizens, settings.media_dir, limiter=limiter,
                           rate_per_second=settings.zalo_rate_per_second)
     intake = ZaloIntake(ctx, engine, channel, InboundEventRepo(sessionmaker, ctx.clock),
                         Downloader(http, settings.max_media_bytes), metrics=metrics)

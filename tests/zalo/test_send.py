@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -99,3 +101,12 @@ async def test_images_uploaded_shrunk_or_linked(zalo: Zalo, tmp_path: Path) -> N
     zalo.fake.calls.clear()
     await channel.send("r1", [Outbound("", image=str(small))])
     assert [c.path for c in zalo.fake.calls] == [CS]
+
+
+async def test_sends_are_paced_by_the_shared_bucket(make_zalo: Any) -> None:
+    """`zalo_rate_per_second` holds for every send, through the project's token bucket."""
+    z = await make_zalo(zalo_rate_per_second=20)
+    start = time.monotonic()
+    await z.runtime.channel.send("r1", [Outbound(f"tin {i}") for i in range(6)])
+    assert time.monotonic() - start >= 5 / 20 * 0.9  # the first goes at once, then one per 50 ms
+    assert len(z.fake.calls) == 6
